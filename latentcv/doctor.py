@@ -1,0 +1,155 @@
+"""``latentcv doctor``: check by running them that the engines work together.
+
+Each check really runs its engine on :class:`latentcv.md.probe.LatticeProbe`: an openmm-torch
+TorchForce on every OpenMM platform (forces against PyTorch autograd, directly and inside a
+``CustomCVForce``), and PLUMED's ``PYTORCH_MODEL`` through ``plumed driver``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from latentcv.errors import LatentCVError
+
+#: Relative tolerance of engine forces against autograd (float32 platforms included).
+FORCE_RTOL = 1e-4
+
+
+@dataclass
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+    fix: str = ""
+
+
+def probe_configuration(seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Random positions ``[n, 3]`` (nm) inside a reduced triclinic box ``[3, 3]`` (nm)."""
+    rng = np.random.default_rng(seed)
+    box = np.array([[2.0, 0.0, 0.0], [0.4, 1.8, 0.0], [-0.3, 0.5, 2.2]])
+    return rng.uniform(0.0, 1.0, (n, 3)) @ box, box
+
+
+def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """Energy (kJ/mol) and forces (kJ/mol/nm) of the probe from PyTorch autograd, float64."""
+    from latentcv.md.probe import LatticeProbe
+
+    x = torch.tensor(positions, dtype=torch.float64, requires_grad=True)
+    b = None if box is None else torch.tensor(box, dtype=torch.float64)
+    energy = LatticeProbe()(x, b)
+    (grad,) = torch.autograd.grad(energy, x)
+    return float(energy), -grad.numpy()
+
+
+def _versions() -> Check:
+    parts = []
+    for module in ("torch", "openmm", "openmmtorch", "mdtraj", "torch_geometric"):
+        try:
+            mod = importlib.import_module(module)
+        except Exception as err:  # report any import failure, it is the finding
+            return Check("versions", False, f"import {module} failed: {err}",
+                         fix="reinstall with `make venv` (pins in pyproject.toml)")
+        parts.append(f"{module} {getattr(mod, '__version__', 'present')}")
+    return Check("versions", True, ", ".join(parts))
+
+
+def _openmm_check(platform: str, inside_cv_force: bool) -> Check:
+    import openmm
+
+    from latentcv.md.openmm_eval import evaluate_forces
+    from latentcv.md.probe import LatticeProbe
+    from latentcv.md.torchforce import make_torch_force
+
+    where = "in CustomCVForce" if inside_cv_force else "direct"
+    name = f"OpenMM {platform} TorchForce ({where})"
+    required = platform in ("Reference", "CPU")
+    try:
+        positions, box = probe_configuration()
+        force = make_torch_force(LatticeProbe(), periodic=True)
+        if inside_cv_force:
+            cv_force = openmm.CustomCVForce("2*s")
+            cv_force.addCollectiveVariable("s", force)
+            force, scale = cv_force, 2.0
+        else:
+            scale = 1.0
+        energy, forces = evaluate_forces([force], positions, box, platform=platform)
+        ref_e, ref_f = probe_reference(positions, box)
+        err = np.abs(forces - scale * ref_f).max() / np.abs(scale * ref_f).max()
+        ok = abs(energy - scale * ref_e) <= FORCE_RTOL * max(1.0, abs(scale * ref_e)) and err <= FORCE_RTOL
+        detail = f"energy {energy:.6f} vs autograd {scale * ref_e:.6f} kJ/mol, max force rel. error {err:.1e}"
+        return Check(name, ok, detail, required, fix="" if ok else "check the torch/openmm/openmmtorch pins")
+    except Exception as err:  # an engine failure is what the doctor reports
+        return Check(name, False, f"{type(err).__name__}: {err}", required,
+                     fix="reinstall the pinned trio (torch 2.9.1, openmm 8.5.2, openmmtorch 1.5)")
+
+
+def _plumed_check() -> list[Check]:
+    from latentcv.md.adapters import PlumedCV
+    from latentcv.md.plumed_driver import run_pytorch_model
+    from latentcv.md.plumed_kernel import find_plumed
+    from latentcv.md.probe import LatticeProbe
+
+    fix = "run `make plumed`, or set LATENTCV_PLUMED / PLUMED_KERNEL to a libtorch-enabled PLUMED"
+    try:
+        install = find_plumed()
+    except LatentCVError as err:
+        return [Check("PLUMED kernel", False, str(err), fix=fix)]
+    checks = [Check("PLUMED kernel", True, f"{install.kernel} (from {install.source})")]
+    try:
+        positions, box = probe_configuration()
+        with tempfile.TemporaryDirectory(prefix="latentcv-doctor-") as tmp:
+            values, forces = run_pytorch_model(
+                install, PlumedCV(LatticeProbe()), positions[None], box[None], tmp
+            )
+        ref_e, ref_f = probe_reference(positions, box)
+        err_f = np.abs(forces[0] - ref_f).max() / np.abs(ref_f).max()
+        ok = abs(values[0, 0] - ref_e) <= 1e-4 * max(1.0, abs(ref_e)) and err_f <= 1e-3
+        checks.append(Check(
+            "PLUMED PYTORCH_MODEL", ok,
+            f"value {values[0, 0]:.6f} vs {ref_e:.6f}, max force rel. error {err_f:.1e} (float32)",
+            fix="" if ok else fix,
+        ))
+    except Exception as err:  # the engine's failure is the finding
+        checks.append(Check("PLUMED PYTORCH_MODEL", False, f"{type(err).__name__}: {err}", fix=fix))
+    return checks
+
+
+def collect(platforms: list[str] | None = None) -> list[Check]:
+    """Run every check and return the report lines."""
+    checks = [_versions()]
+    if not checks[0].ok:
+        return checks
+    from latentcv.md.platforms import platform_names
+
+    names = platforms or platform_names()
+    for required in ("Reference", "CPU"):
+        if platforms is None and required not in names:
+            checks.append(Check(f"OpenMM {required}", False, "platform not present",
+                                fix="reinstall openmm==8.5.2"))
+    for platform in names:
+        for inside in (False, True):
+            checks.append(_openmm_check(platform, inside))
+    checks.extend(_plumed_check())
+    return checks
+
+
+def run_doctor(platforms: list[str] | None = None) -> int:
+    """Print the report; 0 when every required check passed, 1 otherwise."""
+    checks = collect(platforms)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        status = "ok  " if c.ok else ("FAIL" if c.required else "warn")
+        print(f"{status}  {c.name:<{width}}  {c.detail}")
+    failed = [c for c in checks if c.required and not c.ok]
+    for c in failed:
+        print(f"latentcv doctor: {c.name} failed: {c.fix or c.detail}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""Engines: OpenMM (openmm-torch TorchForce, Metadynamics) and PLUMED (PYTORCH_MODEL)."""

@@ -1,1 +1,1 @@
-"""data"""
+"""Trajectories to molecular graphs: loading, molecules, atom features, frames, augmentation."""

@@ -1,1 +1,1 @@
-"""nn"""
+"""The hierarchical graph encoder (atoms -> molecules -> configuration), decoders and losses."""

@@ -1,10 +1,42 @@
 """latentcv: learned latent collective variables for crystallization and melting.
 
-Importing latentcv imports torch first. That order matters: the openmmtorch wheel links the
-``libnvrtc.so.12`` that the torch wheel brings, and finds it only when torch is already loaded in the
-process (DESIGN.md, "Engine contracts"). After ``import latentcv``, ``import openmmtorch`` works.
+Importing latentcv imports torch first. That order matters: the openmmtorch wheel and its OpenMM
+plugin link the ``libnvrtc.so.12`` that the torch wheel brings, and find it only when torch is
+already loaded in the process (DESIGN.md, "Engine contracts"). After ``import latentcv``,
+``import openmmtorch`` works, and if ``openmm`` was imported before latentcv (so its TorchForce
+plugin failed to load), the plugin is loaded again now that torch is there.
 """
 
-import torch  # noqa: F401  (must precede any import of openmmtorch)
+import logging
+import re
+import sys
+
+import torch  # noqa: F401  (must precede openmmtorch and the loading of OpenMM's plugins)
 
 __version__ = "0.1.0"
+
+
+def _drop_simtk_warning(record: logging.LogRecord) -> bool:
+    """openmmtorch 1.5 imports the deprecated ``simtk.openmm``, which logs a warning on the root
+    logger at every import; that warning is about openmmtorch's code, not the user's."""
+    return "importing 'simtk.openmm' is deprecated" not in record.getMessage()
+
+
+logging.getLogger().addFilter(_drop_simtk_warning)
+
+
+def _reload_openmm_torch_plugins() -> None:
+    """Load the openmm-torch plugins that failed because ``openmm`` was imported before torch."""
+    import openmm
+
+    for failure in openmm.Platform.getPluginLoadFailures():
+        match = re.match(r"Error loading library (\S+): .*(nvrtc|torch|c10)", failure)
+        if match and "OpenMMTorch" in match.group(1) and "OpenCL" not in match.group(1):
+            try:
+                openmm.Platform.loadPluginLibrary(match.group(1))
+            except openmm.OpenMMException:
+                pass  # e.g. a CUDA plugin on a machine without a driver: that platform stays absent
+
+
+if "openmm" in sys.modules:
+    _reload_openmm_torch_plugins()

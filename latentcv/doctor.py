@@ -8,6 +8,7 @@ TorchForce on every OpenMM platform (forces against PyTorch autograd, directly a
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -47,18 +48,21 @@ def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[floa
     b = None if box is None else torch.tensor(box, dtype=torch.float64)
     energy = LatticeProbe()(x, b)
     (grad,) = torch.autograd.grad(energy, x)
-    return float(energy), -grad.numpy()
+    return float(energy.detach()), -grad.numpy()
 
 
 def _versions() -> Check:
     parts = []
-    for module in ("torch", "openmm", "openmmtorch", "mdtraj", "torch_geometric"):
+    # openmmtorch through latentcv.md.torchforce, which imports torch first
+    modules = {"torch": "torch", "openmm": "openmm", "openmmtorch": "latentcv.md.torchforce",
+               "mdtraj": "mdtraj", "torch-geometric": "torch_geometric"}
+    for dist, module in modules.items():
         try:
-            mod = importlib.import_module(module)
+            importlib.import_module(module)
         except Exception as err:  # report any import failure, it is the finding
             return Check("versions", False, f"import {module} failed: {err}",
                          fix="reinstall with `make venv` (pins in pyproject.toml)")
-        parts.append(f"{module} {getattr(mod, '__version__', 'present')}")
+        parts.append(f"{dist} {metadata.version(dist)}")
     return Check("versions", True, ", ".join(parts))
 
 
@@ -107,15 +111,14 @@ def _plumed_check() -> list[Check]:
     try:
         positions, box = probe_configuration()
         with tempfile.TemporaryDirectory(prefix="latentcv-doctor-") as tmp:
-            values, forces = run_pytorch_model(
-                install, PlumedCV(LatticeProbe()), positions[None], box[None], tmp
-            )
-        ref_e, ref_f = probe_reference(positions, box)
-        err_f = np.abs(forces[0] - ref_f).max() / np.abs(ref_f).max()
-        ok = abs(values[0, 0] - ref_e) <= 1e-4 * max(1.0, abs(ref_e)) and err_f <= 1e-3
+            run = run_pytorch_model(install, PlumedCV(LatticeProbe()), positions[None], box[None], tmp)
+        ref_e, ref_f = probe_reference(run.positions[0], run.boxes[0])
+        value = run.values[0, 0]
+        err_f = np.abs(run.forces[0] - ref_f).max() / np.abs(ref_f).max()
+        ok = abs(value - ref_e) <= 1e-4 * max(1.0, abs(ref_e)) and err_f <= 1e-3
         checks.append(Check(
             "PLUMED PYTORCH_MODEL", ok,
-            f"value {values[0, 0]:.6f} vs {ref_e:.6f}, max force rel. error {err_f:.1e} (float32)",
+            f"value {value:.6f} vs autograd {ref_e:.6f}, max force rel. error {err_f:.1e} (float32)",
             fix="" if ok else fix,
         ))
     except Exception as err:  # the engine's failure is the finding

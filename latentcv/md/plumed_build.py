@@ -74,6 +74,12 @@ def _extract_plumed(sdist: Path, into: Path) -> Path:
     return Path(roots[0])
 
 
+def _plumed_version(src: Path) -> str:
+    """The version in PLUMED's VERSION.txt (its last non-comment line, e.g. ``2.11.0-dev``)."""
+    lines = [ln.strip() for ln in (src / "VERSION.txt").read_text().splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith("#")][-1]
+
+
 def build(jobs: int | None = None) -> Path:
     """Build and install PLUMED with libtorch unless a completed build is cached.
 
@@ -95,7 +101,7 @@ def build(jobs: int | None = None) -> Path:
     root = cache_root()
     with tempfile.TemporaryDirectory(prefix="plumed-build-", dir=root) as tmp:
         src = _extract_plumed(sdist, Path(tmp))
-        version = (src / "VERSION.txt").read_text().strip() if (src / "VERSION.txt").exists() else "dev"
+        version = _plumed_version(src)
         prefix = root / f"plumed-{version}-torch{torch_base_version()}"
         if prefix.exists():
             shutil.rmtree(prefix)  # an earlier build stopped before it was marked complete

@@ -7,6 +7,7 @@ Used by ``latentcv doctor`` and by the tests that compare PLUMED with PyTorch: v
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import mdtraj
@@ -87,13 +88,35 @@ def run_driver(
     install.run(args, cwd=workdir)
 
 
+@dataclass
+class ModelRun:
+    """What ``plumed driver`` computed with a PYTORCH_MODEL, and the frames it read.
+
+    Attributes
+    ----------
+    values : ndarray[F, n_cv]
+        The model's outputs per frame.
+    forces : ndarray[F, N, 3]
+        Minus the gradient of output 0 with respect to the positions, kJ/mol/nm.
+    positions : ndarray[F, N, 3]
+        The coordinates as stored in the DCD (single precision), nm.
+    boxes : ndarray[F, 3, 3]
+        The box vectors as stored in the DCD, nm.
+    """
+
+    values: np.ndarray
+    forces: np.ndarray
+    positions: np.ndarray
+    boxes: np.ndarray
+
+
 def run_pytorch_model(
     install: PlumedInstall,
     model: torch.nn.Module,
     positions: np.ndarray,
     boxes: np.ndarray,
     workdir: str | os.PathLike[str],
-) -> tuple[np.ndarray, np.ndarray]:
+) -> ModelRun:
     """Evaluate a ``PYTORCH_MODEL`` on frames with ``plumed driver``.
 
     The model reads every atom of the frames (see :class:`latentcv.md.adapters.PlumedCV`). Its
@@ -110,14 +133,12 @@ def run_pytorch_model(
 
     Returns
     -------
-    values : ndarray[F, n_cv]
-        The model's outputs per frame.
-    forces : ndarray[F, N, 3]
-        ``-d output0 / d positions``, kJ/mol/nm.
+    ModelRun
+        Values, forces, and the frames as PLUMED read them.
     """
     work = Path(workdir)
     torch.jit.script(model).save(str(work / "model.ptc"))
-    write_dcd(work / "traj.dcd", positions, boxes)
+    stored = write_dcd(work / "traj.dcd", positions, boxes)
     lines = pytorch_model_lines(range(positions.shape[1]), "model.ptc", label="cv")
     lines += [
         "# the first output as the bias, so --dump-forces gives minus its gradient",
@@ -129,4 +150,5 @@ def run_pytorch_model(
     colvar = read_colvar(work / "COLVAR")
     names = sorted((k for k in colvar if k.startswith("cv.node-")), key=lambda k: int(k.split("-")[-1]))
     values = np.stack([colvar[k] for k in names], axis=1)
-    return values, read_dumped_forces(work / "forces.xyz")
+    forces = read_dumped_forces(work / "forces.xyz")
+    return ModelRun(values, forces, stored.xyz.astype(np.float64), stored.unitcell_vectors.astype(np.float64))

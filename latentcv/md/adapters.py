@@ -77,22 +77,31 @@ class PlumedCV(torch.nn.Module):
     positions (x, y, z per atom, nm) and then the box (ax ay az bx by bz cx cy cz, nm), which is how
     :func:`latentcv.md.plumed_input.pytorch_model_lines` passes them.
 
+    When PLUMED loads a model it calls it once on an all-zero row to count its outputs; a CV is
+    undefined there (no box), so that one input gives zeros of the right shape. Any other input,
+    a zero box with nonzero positions included, goes to the CV.
+
     Parameters
     ----------
     cv : torch.nn.Module
         ``forward(positions[n, 3], boxvectors[3, 3]) -> Tensor[n_cv]`` (or 0-d), in nm.
+    n_outputs : int
+        n_cv, the number of CV components.
     dtype : torch.dtype
         Precision the CV is evaluated in.
     """
 
-    def __init__(self, cv: torch.nn.Module, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, cv: torch.nn.Module, n_outputs: int = 1, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.cv = cv
+        self.n_outputs = n_outputs
         self.dtype = dtype
 
     def forward(self, x: Tensor) -> Tensor:
         flat = x.reshape(-1).to(self.dtype)
+        if not bool(torch.any(flat != 0)):
+            return torch.zeros(1, self.n_outputs, dtype=torch.float32, device=x.device)
         n = (flat.shape[0] - 9) // 3
         positions = flat[: 3 * n].reshape(n, 3)
         box = flat[3 * n :].reshape(3, 3)
-        return self.cv(positions, box).reshape(1, -1).to(torch.float32)
+        return self.cv(positions, box).reshape(1, self.n_outputs).to(torch.float32)

@@ -128,6 +128,7 @@ def build(jobs: int | None = None) -> Path:
     config = subprocess.run(
         [str(prefix / "bin" / "plumed"), "config", "has", "libtorch"],
         env={**os.environ, "LD_LIBRARY_PATH": f"{prefix / 'lib'}:{lib}"},
+        capture_output=True,
     )
     if config.returncode != 0:
         raise EngineError(f"the PLUMED built in {prefix} does not report libtorch; see {log}")

@@ -60,10 +60,19 @@ def test_two_outputs_are_named_node_0_and_node_1(plumed, tmp_path) -> None:
             return torch.stack([self.a(positions, boxvectors), self.b(positions, boxvectors)])
 
     positions, boxes = _frames(seed=5, n_frames=2, n_atoms=4)
-    run = run_pytorch_model(plumed, PlumedCV(TwoProbes()), positions, boxes, tmp_path)
+    run = run_pytorch_model(plumed, PlumedCV(TwoProbes(), n_outputs=2), positions, boxes, tmp_path)
     colvar = read_colvar(tmp_path / "COLVAR")
     assert {"cv.node-0", "cv.node-1"} <= set(colvar)
     np.testing.assert_allclose(run.values[:, 1], -2.0 * run.values[:, 0], rtol=1e-5)
+
+
+def test_plumed_adapter_answers_the_output_count_probe() -> None:
+    """PLUMED calls a model on zeros(1, n_in) at load time to count its outputs."""
+    import torch
+
+    model = torch.jit.script(PlumedCV(LatticeProbe(), n_outputs=1))
+    out = model(torch.zeros(1, 3 * 4 + 9))
+    assert out.shape == (1, 1) and out.dtype == torch.float32
 
 
 def test_input_lines_count_atoms_from_one() -> None:

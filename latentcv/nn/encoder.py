@@ -1,0 +1,253 @@
+"""The hierarchical encoder: atoms -> molecules -> configuration.
+
+Stage 1 passes messages over each molecule's bonds (:class:`IntraMolecularGNN`) and pools its atoms
+into one node (seed attention, DiffPool or mean). The concatenation layer builds the molecular graph:
+molecular centres within the cutoff D_t under the minimum image, with smooth switching weights and
+edge features from the distance and from orientation invariants of the two molecules. Stage 2 runs
+switching-weighted graph attention (:class:`SmoothGraphAttention`) over it, giving a latent h_i per
+molecule, and :class:`ConfigurationReadout` pools them into the configuration latent z.
+
+Only invariant quantities enter the networks (element features, bond lengths, centre distances,
+dot products of molecular directions), so h_i and z are invariant to translation, rotation, periodic
+re-wrapping and permutation of identical molecules; no count of atoms or molecules is built in.
+
+The topology (atom features, bonds, atom -> molecule map, masses, species) is stored in buffers by
+:meth:`HierarchicalEncoder.set_topology`; the weights do not depend on it, so one trained encoder
+serves any system size of the same chemistry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import scatter
+
+from latentcv.geometry import minimum_image, neighbour_pairs, switching
+from latentcv.nn.intra import IntraMolecularGNN
+from latentcv.nn.orientation import MolecularDirections
+from latentcv.nn.pooling import make_pooling
+from latentcv.nn.radial import GaussianBasis
+from latentcv.nn.readout import ConfigurationReadout
+from latentcv.nn.smooth_attention import SmoothGraphAttention
+
+
+@dataclass
+class EncoderConfig:
+    """Sizes and physical parameters of a :class:`HierarchicalEncoder`.
+
+    Attributes
+    ----------
+    atom_dim, node_dim, latent_dim : int
+        Sizes of atom embeddings, per-molecule latents h_i and the configuration latent z.
+    intra_layers, inter_layers, heads : int
+        Message-passing depths of stages 1 and 2, attention heads.
+    pooling : str
+        ``seeds``, ``diffpool`` or ``mean``.
+    seeds, min_seeds, clusters : int
+        Seed pooling's k_max and k_min; DiffPool's clusters per molecule.
+    cutoff : float
+        D_t, nm: molecular centres farther apart are not neighbours.
+    switch_on : float
+        nm; the switching weight is 1 below it and falls smoothly to 0 at ``cutoff``.
+    distance_basis : int
+        Gaussians in the expansion of centre distances.
+    directions : int
+        Learnt direction vectors per molecule for orientation invariants.
+    """
+
+    atom_dim: int = 32
+    node_dim: int = 64
+    latent_dim: int = 8
+    intra_layers: int = 2
+    inter_layers: int = 2
+    heads: int = 4
+    pooling: str = "seeds"
+    seeds: int = 4
+    min_seeds: int = 1
+    clusters: int = 2
+    cutoff: float = 0.7
+    switch_on: float = 0.5
+    distance_basis: int = 16
+    directions: int = 2
+
+    def to_dict(self) -> dict[str, int | float | str]:
+        return asdict(self)
+
+
+class MolecularGraph(NamedTuple):
+    """Directed molecular graph of a batch of frames (both directions of each pair listed).
+
+    ``src``, ``dst``: molecule indices [E]; ``weight``: switching weights [E]; ``distance``: nm [E];
+    ``unit``: unit vectors from dst to src [E, 3].
+    """
+
+    src: Tensor
+    dst: Tensor
+    weight: Tensor
+    distance: Tensor
+    unit: Tensor
+
+
+class EncoderOutput(NamedTuple):
+    """What the encoder computes for a batch of B frames of M molecules.
+
+    ``h``: per-molecule latents [B M, node_dim]; ``z``: configuration latents [B, latent_dim];
+    ``frame``: frame of each molecule [B M]; ``aux_loss``: pooling's auxiliary loss (scalar);
+    ``graph``: the molecular graph; ``nodes``: pooled molecule nodes before stage 2 [B M, node_dim];
+    ``atoms0``: atom embeddings before message passing [B n, atom_dim]; ``bond_length``: [B Nb] nm;
+    ``centres``: molecular centres [B, M, 3] nm.
+    """
+
+    h: Tensor
+    z: Tensor
+    frame: Tensor
+    aux_loss: Tensor
+    graph: MolecularGraph
+    nodes: Tensor
+    atoms0: Tensor
+    bond_length: Tensor
+    centres: Tensor
+
+
+class HierarchicalEncoder(torch.nn.Module):
+    """Atoms -> molecules -> configuration encoder (see the module docstring).
+
+    Parameters
+    ----------
+    feature_dim : int
+        Size of the invariant atom features the data layer produces.
+    config : EncoderConfig
+        Sizes and cutoffs.
+    """
+
+    __jit_ignored_attributes__ = ["config"]
+
+    def __init__(self, feature_dim: int, config: EncoderConfig) -> None:
+        super().__init__()
+        c = config
+        if not 0.0 < c.switch_on < c.cutoff:
+            raise ValueError(f"need 0 < switch_on ({c.switch_on}) < cutoff ({c.cutoff})")
+        self.config = c
+        self.cutoff = c.cutoff
+        self.switch_on = c.switch_on
+        self.intra = IntraMolecularGNN(feature_dim, c.atom_dim, c.intra_layers, c.heads)
+        pool_options: dict[str, int | float] = {}
+        if c.pooling == "seeds":
+            pool_options = {"seeds": c.seeds, "min_seeds": c.min_seeds}
+        elif c.pooling == "diffpool":
+            pool_options = {"clusters": c.clusters}
+        self.pool = make_pooling(c.pooling, c.atom_dim, **pool_options)
+        self.lift = torch.nn.Linear(c.atom_dim, c.node_dim)
+        self.directions = MolecularDirections(c.atom_dim, c.directions)
+        self.distance_basis = GaussianBasis(c.distance_basis, c.cutoff)
+        edge_dim = c.distance_basis + self.directions.relation_dim
+        self.inter = torch.nn.ModuleList(
+            [SmoothGraphAttention(c.node_dim, edge_dim, c.heads) for _ in range(c.inter_layers)]
+        )
+        self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
+        for name in ("features", "masses"):
+            self.register_buffer(name, torch.zeros(0))
+        for name in ("atom_mol", "bonds", "species", "reference_atom"):
+            self.register_buffer(name, torch.zeros(0, dtype=torch.long))
+
+    @torch.jit.unused
+    def set_topology(
+        self, features: Tensor, atom_mol: Tensor, bonds: Tensor, masses: Tensor, species: Tensor
+    ) -> None:
+        """Store the topology of the system to encode.
+
+        Parameters
+        ----------
+        features : Tensor[n, feature_dim]
+            Invariant atom features (virtual sites excluded).
+        atom_mol : Tensor[n]
+            Molecule index of each atom, 0 .. M-1.
+        bonds : Tensor[2, Nb]
+            Bonded atom pairs.
+        masses : Tensor[n]
+            dalton.
+        species : Tensor[M]
+            Species index of each molecule (identical molecules share one).
+        """
+        device = self.distance_basis.centres.device
+        n_mol = int(species.shape[0])
+        first = torch.full((n_mol,), features.shape[0], dtype=torch.long)
+        first = first.scatter_reduce(0, atom_mol.long(), torch.arange(features.shape[0]), "amin")
+        self.features = features.to(device, torch.float32)
+        self.atom_mol = atom_mol.to(device, torch.long)
+        self.bonds = bonds.to(device, torch.long)
+        self.masses = masses.to(device, torch.float32)
+        self.species = species.to(device, torch.long)
+        self.reference_atom = first.to(device)
+
+    def molecular_graph(self, centres: Tensor, box: Tensor) -> MolecularGraph:
+        """Neighbour pairs of molecular centres ``[B, M, 3]`` in boxes ``[B, 3, 3]`` (nm), with
+        frame offsets applied to the molecule indices."""
+        n_mol = centres.shape[1]
+        widths = torch.stack([box[:, 0, 0], box[:, 1, 1], box[:, 2, 2]], dim=1)  # reduced-form box widths
+        if bool((widths < 2.0 * self.cutoff).any()):
+            raise RuntimeError(
+                f"the box is narrower than twice the molecular cutoff {self.cutoff} nm: the minimum image "
+                "would miss neighbours; use a bigger system"
+            )
+        srcs, dsts, vecs = [], [], []
+        for f in range(centres.shape[0]):
+            i, j, dr, _ = neighbour_pairs(centres[f], box[f], self.cutoff)
+            srcs += [j + f * n_mol, i + f * n_mol]
+            dsts += [i + f * n_mol, j + f * n_mol]
+            vecs += [dr, -dr]
+        src, dst, vec = torch.cat(srcs), torch.cat(dsts), torch.cat(vecs)
+        distance = torch.sqrt((vec * vec).sum(-1))
+        weight = switching(distance, self.switch_on, self.cutoff)
+        return MolecularGraph(src, dst, weight, distance, vec / distance.unsqueeze(-1))
+
+    def forward(self, positions: Tensor, box: Tensor) -> EncoderOutput:
+        """Encode B frames.
+
+        Parameters
+        ----------
+        positions : Tensor[B, n, 3]
+            Positions of the topology's atoms (virtual sites excluded), nm.
+        box : Tensor[B, 3, 3]
+            Box vectors as rows, reduced form, nm.
+        """
+        n_frames, n_atoms = positions.shape[0], positions.shape[1]
+        n_mol = self.species.shape[0]
+        dtype = positions.dtype
+        # whole molecules: every atom's minimum image relative to its molecule's reference atom
+        ref = positions[:, self.reference_atom[self.atom_mol]]
+        local = torch.stack([minimum_image(positions[f] - ref[f], box[f]) for f in range(n_frames)])
+        masses = self.masses.to(dtype)
+        shift = scatter(masses[:, None] * local, self.atom_mol, dim=1, dim_size=n_mol)
+        shift = shift / scatter(masses, self.atom_mol, dim=0, dim_size=n_mol)[:, None]
+        centres = positions[:, self.reference_atom] + shift  # [B, M, 3]
+        offsets = local - shift[:, self.atom_mol]  # atom displacement from its molecular centre
+        bond_vec = local[:, self.bonds[1]] - local[:, self.bonds[0]]
+        bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
+
+        # stage 1 over all frames at once: atoms and molecules of frame f are offset by f n and f M
+        frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
+        atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
+        bonds = torch.cat([self.bonds + f * n_atoms for f in range(n_frames)], dim=1)
+        features = self.features.to(dtype).repeat(n_frames, 1)
+        atoms0, atoms = self.intra(features, bonds, bond_length)
+        total_mol = n_frames * n_mol
+        pooled, aux_loss = self.pool(atoms, atom_mol, total_mol, self.species.repeat(n_frames), bonds)
+        nodes = self.lift(pooled)
+
+        # concatenation: the molecular graph with smooth weights and invariant edge features
+        graph = self.molecular_graph(centres, box)
+        u = self.directions.vectors(atoms, offsets.reshape(-1, 3), atom_mol, total_mol)
+        relations = self.directions.relations(u, graph.src, graph.dst, graph.unit)
+        edge_attr = graph.weight.unsqueeze(-1) * torch.cat(
+            [self.distance_basis(graph.distance), relations], dim=-1
+        )
+        h = nodes
+        for layer in self.inter:
+            h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
+        frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
+        z = self.readout(h, frame, n_frames)
+        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)

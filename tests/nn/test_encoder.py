@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from tests.nn.conftest import Lattice, lattice, make_encoder
+from tests.nn.synthetic import Lattice, lattice, make_encoder
 
 POOLINGS = ["seeds", "diffpool", "mean"]
 

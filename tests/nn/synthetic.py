@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 import torch
 
 from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
@@ -57,8 +56,3 @@ def make_encoder(system: Lattice, pooling: str = "seeds", seed: int = 0) -> Hier
                                                                 atom_dim=16, node_dim=32, latent_dim=4))
     enc.set_topology(*system.topology())
     return enc.double().eval()
-
-
-@pytest.fixture
-def crystal() -> Lattice:
-    return lattice(3)

@@ -151,7 +151,7 @@ class HierarchicalAutoencoder(torch.nn.Module):
         src = torch.cat([out.graph.src, j])
         dst = torch.cat([out.graph.dst, i])
         soft = torch.cat([out.graph.weight.detach(), soft])
-        logits = (out.h[src] * out.h[dst]).sum(-1) / out.h.shape[1] ** 0.5
+        logits = (out.h.index_select(0, src) * out.h.index_select(0, dst)).sum(-1) / out.h.shape[1] ** 0.5
         terms["adjacency"] = F.binary_cross_entropy_with_logits(logits, soft)
         total = (w.profile * terms["profile"] + w.global_profile * terms["global_profile"]
                  + w.adjacency * terms["adjacency"] + w.aux * terms["aux"])

@@ -68,8 +68,8 @@ class EncoderConfig:
     seeds: int = 4
     min_seeds: int = 1
     clusters: int = 2
-    cutoff: float = 0.7
-    switch_on: float = 0.5
+    cutoff: float = 0.6
+    switch_on: float = 0.45
     distance_basis: int = 16
     directions: int = 2
 

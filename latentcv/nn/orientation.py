@@ -48,7 +48,7 @@ class MolecularDirections(torch.nn.Module):
     def relations(self, u: Tensor, src: Tensor, dst: Tensor, unit: Tensor) -> Tensor:
         """Invariants ``[E, relation_dim]`` of edges (dst = i, src = j) with unit vectors ``unit[E, 3]``
         from i to j."""
-        ui, uj = u[dst], u[src]
+        ui, uj = u.index_select(0, dst), u.index_select(0, src)
         mutual = torch.einsum("ekx,elx->ekl", ui, uj).flatten(1)
         along_i = torch.einsum("ekx,ex->ek", ui, unit)
         along_j = torch.einsum("ekx,ex->ek", uj, unit)

@@ -67,16 +67,17 @@ class SmoothGraphAttention(torch.nn.Module):
         q = self.query(h).view(shape)
         k = self.key(h).view(shape)
         v = self.value(h).view(shape)
-        k_edge = k[src] + self.edge_key(edge_attr).view(n_edges, self.heads, self.head_dim)
-        v_edge = v[src] + self.edge_value(edge_attr).view(n_edges, self.heads, self.head_dim)
+        # index_select rather than fancy indexing: its backward is a fast index_add on the CPU
+        k_edge = k.index_select(0, src) + self.edge_key(edge_attr).view(n_edges, self.heads, self.head_dim)
+        v_edge = v.index_select(0, src) + self.edge_value(edge_attr).view(n_edges, self.heads, self.head_dim)
         scale = 1.0 / math.sqrt(self.head_dim)
-        logit_edge = (q[dst] * k_edge).sum(-1) * scale  # [E, H]
+        logit_edge = (q.index_select(0, dst) * k_edge).sum(-1) * scale  # [E, H]
         logit_self = (q * k).sum(-1) * scale  # [n, H]
         # Stabiliser: the largest logit per node. It cancels exactly in the ratio, so it is detached.
         top = logit_self.detach().scatter_reduce(
             0, dst.unsqueeze(-1).expand(n_edges, self.heads), logit_edge.detach(), "amax", include_self=True
         )
-        a_edge = weight.unsqueeze(-1) * torch.exp(logit_edge - top[dst])
+        a_edge = weight.unsqueeze(-1) * torch.exp(logit_edge - top.index_select(0, dst))
         a_self = torch.exp(logit_self - top)
         denom = a_self.index_add(0, dst, a_edge)
         message = (a_self.unsqueeze(-1) * v).index_add(0, dst, a_edge.unsqueeze(-1) * v_edge)

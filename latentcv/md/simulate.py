@@ -17,7 +17,6 @@ import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import numpy as np
 import openmm
 from openmm import app, unit
 from tqdm import tqdm
@@ -86,35 +85,17 @@ class RunConfig:
             raise InputError(f"frame_ps must be a multiple of the {TIMESTEP_PS} ps time step, got {self.frame_ps}")
 
 
-@dataclass(frozen=True)
 class RunFiles:
-    """Paths of a run folder's files."""
+    """Paths of a run folder's files (see the module docstring)."""
 
-    folder: Path
-
-    @property
-    def config(self) -> Path:
-        return self.folder / "config.json"
-
-    @property
-    def topology(self) -> Path:
-        return self.folder / "topology.pdb"
-
-    @property
-    def system(self) -> Path:
-        return self.folder / "system.xml"
-
-    @property
-    def state(self) -> Path:
-        return self.folder / "state.xml"
-
-    @property
-    def trajectory(self) -> Path:
-        return self.folder / "trajectory.dcd"
-
-    @property
-    def log(self) -> Path:
-        return self.folder / "log.csv"
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.config = folder / "config.json"
+        self.topology = folder / "topology.pdb"
+        self.system = folder / "system.xml"
+        self.state = folder / "state.xml"
+        self.trajectory = folder / "trajectory.dcd"
+        self.log = folder / "log.csv"
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -7,7 +7,6 @@ import logging
 import numpy as np
 import openmm
 import pytest
-from openmm import app
 
 from latentcv.errors import InputError
 from latentcv.md.engine import create_system

@@ -43,7 +43,11 @@ def test_water_is_liquid_above_melting(tmp_path) -> None:
     trajectory = _run("water", 288, 300.0, tmp_path)
     oxygens = centres(trajectory, "O")
     msd = mean_squared_displacement(oxygens)
-    assert msd[-1] > 0.015 and msd[-1] > 1.5 * msd[len(msd) // 2]  # nm2, still growing: diffusion
+    # nm2: past the vibration plateau of a crystal (< 0.01), and still growing over the second half at
+    # > 0.002 nm2/ps (seen 0.0055-0.008; a crystal's MSD stops growing after the first 0.5 ps)
+    half = len(msd) // 2
+    assert msd[-1] > 0.015
+    assert (msd[-1] - msd[half]) / ((len(msd) - 1 - half) * 0.5) > 0.002
 
 
 def test_urea_crystal_stays_crystalline_at_300_k(tmp_path) -> None:

@@ -37,6 +37,92 @@ def _add_doctor(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_doctor)
 
 
+def _show_progress_messages() -> None:
+    """Send latentcv's INFO log messages (box sizes, speed) to stderr as ``latentcv: ...`` lines."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("latentcv: %(message)s"))
+    logger = logging.getLogger("latentcv")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # genice2 puts a handler on the root logger
+
+
+def _add_system_options(p: argparse.ArgumentParser) -> None:
+    from latentcv.systems.registry import SYSTEMS
+
+    p.add_argument("--system", required=True, help=f"one of: {', '.join(SYSTEMS)}")
+    p.add_argument(
+        "--molecules", type=int, required=True, metavar="N",
+        help="number of molecules; the nearest box that can be built is used (a message says which)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of the builder and of the MD (default 1)")
+    p.add_argument("--platform", default="auto", help="OpenMM platform: auto, CPU, CUDA, OpenCL, Reference")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from latentcv.md.simulate import RunConfig, simulate
+
+    _show_progress_messages()
+    config = RunConfig(
+        system=args.system, molecules=args.molecules, temperature=args.temperature, pressure=args.pressure,
+        ps=args.ps, equilibrate_ps=args.equilibrate, frame_ps=args.frame_interval, seed=args.seed,
+        platform=args.platform,
+    )
+    simulate(config, args.out, resume=args.resume)
+    return 0
+
+
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="build an example system and run NPT MD: topology, trajectory, log, checkpoint",
+        description="Build the system, minimise, equilibrate and run NPT molecular dynamics "
+        "(LangevinMiddleIntegrator, 2 fs, PME; anisotropic barostat for crystals). Writes "
+        "DIR/config.json, topology.pdb, system.xml, trajectory.dcd, log.csv and state.xml.",
+    )
+    _add_system_options(p)
+    p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
+    p.add_argument("--pressure", type=float, default=1.0, metavar="BAR", help="pressure (bar, default 1)")
+    p.add_argument("--ps", type=float, required=True, metavar="T", help="production length (ps)")
+    p.add_argument("--equilibrate", type=float, default=10.0, metavar="PS", help="NPT equilibration (ps, default 10)")
+    p.add_argument(
+        "--frame-interval", type=float, default=1.0, metavar="PS", help="ps between saved frames (default 1)"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder (created when missing)")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in DIR from state.xml until its production reaches --ps (same other options)",
+    )
+    p.set_defaults(func=_simulate)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from latentcv.md.prepare import starting_structure
+    from latentcv.systems.registry import get_system
+
+    _show_progress_messages()
+    kind = get_system(args.system)
+    structure = starting_structure(kind, args.molecules, args.seed, args.platform)
+    try:
+        structure.write_pdb(args.out)
+    except OSError as err:
+        raise LatentCVError(f"cannot write {args.out}: {err.strerror or err}") from None
+    return 0
+
+
+def _add_build(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "build",
+        help="write the starting structure of an example system as a PDB file",
+        description="Build an example system (melts are made by heating the crystal) and write it as PDB.",
+    )
+    _add_system_options(p)
+    p.add_argument("--out", required=True, metavar="FILE.pdb", help="PDB file to write")
+    p.set_defaults(func=_build)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``latentcv`` command."""
     parser = argparse.ArgumentParser(
@@ -46,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_doctor,):
+    for add in (_add_doctor, _add_simulate, _add_build):
         add(sub)
     return parser
 

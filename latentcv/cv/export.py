@@ -53,12 +53,13 @@ class ComponentStats:
     minimum: float
     maximum: float
     per_label_mean: dict[str, float] = field(default_factory=dict)
+    per_label_std: dict[str, float] = field(default_factory=dict)
 
     def suggested_sigma(self) -> float:
-        """A Gaussian width for metadynamics: half the fluctuation inside a basin, estimated as
-        half the smallest per-label standard deviation when labels exist, else a tenth of the
-        overall one."""
-        return max(self.std / 10.0, 1e-6)
+        """A Gaussian width for metadynamics: half the fluctuation inside a basin (half the smallest
+        per-label standard deviation) when labels exist, else a tenth of the overall one."""
+        inside = [v for v in self.per_label_std.values() if v > 0]
+        return max(0.5 * min(inside) if inside else self.std / 10.0, 1e-6)
 
 
 def weights_hash(module: torch.nn.Module) -> str:
@@ -112,7 +113,7 @@ def plumed_input(
         "",
         *pytorch_model_lines(atoms, PLUMED_MODEL, label=label),
         "",
-        "# Well-tempered metadynamics on the CV. SIGMA is a tenth of the CV's standard deviation over",
+        "# Well-tempered metadynamics on the CV. SIGMA is half the CV's fluctuation inside a basin of",
         "# the training frames; the grid spans the training range with half its width as margin.",
         "# Adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR to your system.",
         f"metad: METAD ARG={args} SIGMA={sigmas} HEIGHT=1.0 PACE=500 BIASFACTOR=10 TEMP={temperature:g} "
@@ -178,7 +179,8 @@ def export_cv(
         "dtype": str(dtype).replace("torch.", ""),
         "components": [
             {"name": s.name, "meaning": s.meaning, "mean": s.mean, "std": s.std, "min": s.minimum,
-             "max": s.maximum, "per_label_mean": s.per_label_mean, "sigma": s.suggested_sigma(),
+             "max": s.maximum, "per_label_mean": s.per_label_mean, "per_label_std": s.per_label_std,
+             "sigma": s.suggested_sigma(),
              "openmm_file": openmm_file(k)}
             for k, s in enumerate(stats)
         ],

@@ -17,6 +17,7 @@ second implementation of the CV for deployment.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -160,14 +161,17 @@ def export_cv(
     Path
         The folder.
     """
+    fixed_k = getattr(cv.encoder.pool, "fixed_k", None)
+    if fixed_k is not None and fixed_k.numel() == 0:
+        raise ValueError("the seed pooling's count is still learnt: call encoder.fix_pooling(...) before export")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cv = cv.eval()
     n_cv = len(stats)
+    openmm_cv = copy.deepcopy(cv).eval().to(dtype)  # Module.to works in place: keep the caller's cv
     for k in range(n_cv):
-        module = OpenMMCV(cv.to(dtype), atoms, n_particles, component=k, dtype=dtype)
+        module = OpenMMCV(openmm_cv, atoms, n_particles, component=k, dtype=dtype)
         _atomic_save_script(torch.jit.script(module), out / openmm_file(k))
-    plumed = PlumedCV(cv.to(torch.float32), n_outputs=n_cv, dtype=torch.float32)
+    plumed = PlumedCV(copy.deepcopy(cv).eval().float(), n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
     _atomic_write_text(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
     metadata = {

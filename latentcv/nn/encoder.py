@@ -29,6 +29,7 @@ from latentcv.geometry import minimum_image, neighbour_pairs, switching
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
+from latentcv.nn.pooling.seeds import SeedAttentionPooling
 from latentcv.nn.radial import GaussianBasis
 from latentcv.nn.readout import ConfigurationReadout
 from latentcv.nn.smooth_attention import SmoothGraphAttention
@@ -89,6 +90,22 @@ class MolecularGraph(NamedTuple):
     weight: Tensor
     distance: Tensor
     unit: Tensor
+
+
+class AtomStage(NamedTuple):
+    """Stage 1 of B stacked frames: atom embeddings before (``x0``) and after (``x``) bonded message
+    passing [B n, atom_dim], frame-offset ``atom_mol`` [B n] and ``bonds`` [2, B Nb], ``n_mol`` = B M,
+    ``bond_length`` [B Nb] nm, molecular ``centres`` [B, M, 3] nm and atom ``offsets`` from their
+    centre [B, n, 3] nm."""
+
+    x0: Tensor
+    x: Tensor
+    atom_mol: Tensor
+    n_mol: int
+    bonds: Tensor
+    bond_length: Tensor
+    centres: Tensor
+    offsets: Tensor
 
 
 class EncoderOutput(NamedTuple):
@@ -183,6 +200,20 @@ class HierarchicalEncoder(torch.nn.Module):
         self.species = species.to(device, torch.long)
         self.reference_atom = first.to(device)
 
+    @torch.jit.unused
+    def fix_pooling(self, positions: Tensor, box: Tensor) -> None:
+        """Fix the seed pooling's learnt seed count per species for export: the most frequent
+        rounded count over these frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm). Other
+        poolings have nothing to fix."""
+        if not isinstance(self.pool, SeedAttentionPooling):
+            return
+        with torch.no_grad():
+            atoms = self.stage_one(positions, box)
+            _, k = self.pool.counts(atoms.x, atoms.atom_mol, atoms.n_mol)
+            species = self.species.repeat(positions.shape[0])
+            fixed = torch.stack([torch.mode(k[species == s]).values for s in range(int(self.species.max()) + 1)])
+        self.pool.fix_counts(fixed)
+
     def molecular_graph(self, centres: Tensor, box: Tensor) -> MolecularGraph:
         """Neighbour pairs of molecular centres ``[B, M, 3]`` in boxes ``[B, 3, 3]`` (nm), with
         frame offsets applied to the molecule indices."""
@@ -204,6 +235,28 @@ class HierarchicalEncoder(torch.nn.Module):
         weight = switching(distance, self.switch_on, self.cutoff)
         return MolecularGraph(src, dst, weight, distance, vec / distance.unsqueeze(-1))
 
+    def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
+        """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
+        ``box[B, 3, 3]``, nm); atoms and molecules of frame f are offset by f n and f M."""
+        n_frames, n_atoms = positions.shape[0], positions.shape[1]
+        n_mol = self.species.shape[0]
+        # whole molecules: every atom's minimum image relative to its molecule's reference atom
+        ref = positions[:, self.reference_atom[self.atom_mol]]
+        local = torch.stack([minimum_image(positions[f] - ref[f], box[f]) for f in range(n_frames)])
+        masses = self.masses.to(positions.dtype)
+        shift = scatter(masses[:, None] * local, self.atom_mol, dim=1, dim_size=n_mol)
+        shift = shift / scatter(masses, self.atom_mol, dim=0, dim_size=n_mol)[:, None]
+        centres = positions[:, self.reference_atom] + shift  # [B, M, 3]
+        offsets = local - shift[:, self.atom_mol]  # atom displacement from its molecular centre
+        bond_vec = local[:, self.bonds[1]] - local[:, self.bonds[0]]
+        bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
+        frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
+        atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
+        bonds = torch.cat([self.bonds + f * n_atoms for f in range(n_frames)], dim=1)
+        features = self.features.to(positions.dtype).repeat(n_frames, 1)
+        x0, x = self.intra(features, bonds, bond_length)
+        return AtomStage(x0, x, atom_mol, n_frames * n_mol, bonds, bond_length, centres, offsets)
+
     def forward(self, positions: Tensor, box: Tensor) -> EncoderOutput:
         """Encode B frames.
 
@@ -214,33 +267,14 @@ class HierarchicalEncoder(torch.nn.Module):
         box : Tensor[B, 3, 3]
             Box vectors as rows, reduced form, nm.
         """
-        n_frames, n_atoms = positions.shape[0], positions.shape[1]
-        n_mol = self.species.shape[0]
-        dtype = positions.dtype
-        # whole molecules: every atom's minimum image relative to its molecule's reference atom
-        ref = positions[:, self.reference_atom[self.atom_mol]]
-        local = torch.stack([minimum_image(positions[f] - ref[f], box[f]) for f in range(n_frames)])
-        masses = self.masses.to(dtype)
-        shift = scatter(masses[:, None] * local, self.atom_mol, dim=1, dim_size=n_mol)
-        shift = shift / scatter(masses, self.atom_mol, dim=0, dim_size=n_mol)[:, None]
-        centres = positions[:, self.reference_atom] + shift  # [B, M, 3]
-        offsets = local - shift[:, self.atom_mol]  # atom displacement from its molecular centre
-        bond_vec = local[:, self.bonds[1]] - local[:, self.bonds[0]]
-        bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
-
-        # stage 1 over all frames at once: atoms and molecules of frame f are offset by f n and f M
-        frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
-        atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
-        bonds = torch.cat([self.bonds + f * n_atoms for f in range(n_frames)], dim=1)
-        features = self.features.to(dtype).repeat(n_frames, 1)
-        atoms0, atoms = self.intra(features, bonds, bond_length)
-        total_mol = n_frames * n_mol
-        pooled, aux_loss = self.pool(atoms, atom_mol, total_mol, self.species.repeat(n_frames), bonds)
+        a = self.stage_one(positions, box)
+        n_frames, n_mol = positions.shape[0], self.species.shape[0]
+        pooled, aux_loss = self.pool(a.x, a.atom_mol, a.n_mol, self.species.repeat(n_frames), a.bonds)
         nodes = self.lift(pooled)
 
         # concatenation: the molecular graph with smooth weights and invariant edge features
-        graph = self.molecular_graph(centres, box)
-        u = self.directions.vectors(atoms, offsets.reshape(-1, 3), atom_mol, total_mol)
+        graph = self.molecular_graph(a.centres, box)
+        u = self.directions.vectors(a.x, a.offsets.reshape(-1, 3), a.atom_mol, a.n_mol)
         relations = self.directions.relations(u, graph.src, graph.dst, graph.unit)
         edge_attr = graph.weight.unsqueeze(-1) * torch.cat(
             [self.distance_basis(graph.distance), relations], dim=-1
@@ -250,4 +284,4 @@ class HierarchicalEncoder(torch.nn.Module):
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
         frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
         z = self.readout(h, frame, n_frames)
-        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)
+        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, a.x0, a.bond_length, a.centres)

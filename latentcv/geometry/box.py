@@ -1,7 +1,7 @@
 """Periodic boxes in OpenMM's reduced form.
 
-A box is a tensor ``[..., 3, 3]`` whose rows are the box vectors a, b, c in nm. OpenMM's reduced form
-is ``a = (ax, 0, 0)``, ``b = (bx, by, 0)``, ``c = (cx, cy, cz)`` with ``ax, by, cz > 0``,
+A box is a tensor ``[..., 3, 3]`` whose rows are the box vectors a, b, c in nm. OpenMM's reduced
+form is ``a = (ax, 0, 0)``, ``b = (bx, by, 0)``, ``c = (cx, cy, cz)`` with ``ax, by, cz > 0``,
 ``|bx| <= ax/2``, ``|cx| <= ax/2`` and ``|cy| <= by/2``; every box OpenMM hands to a force is in it,
 and :func:`latentcv.geometry.minimum_image` relies on it.
 """

@@ -24,7 +24,7 @@ Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 def _pairs_within(
     points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
 ) -> Pairs:
-    """Keep the candidate pairs ``(i, j)`` closer than ``cutoff``; differentiable ``dr``, ``dist``."""
+    """Candidate pairs ``(i, j)`` closer than ``cutoff``; differentiable ``dr`` and ``dist``."""
     fixed = points.detach()
     trial = minimum_image(fixed[j] - fixed[i], box.detach())
     keep = (trial * trial).sum(-1) < cutoff * cutoff
@@ -109,28 +109,10 @@ def neighbour_pairs(
 ) -> Pairs:
     """Pairs ``i < j`` closer than ``cutoff`` under the minimum image, dense or cell list by size.
 
-    Uses :func:`neighbour_pairs_dense` up to ``dense_max_points`` points and
-    :func:`neighbour_pairs_cell_list` above; both give identical pairs in canonical order.
-
-    Parameters
-    ----------
-    points : torch.Tensor
-        Shape ``(N, 3)``, nm.
-    box : torch.Tensor
-        Shape ``(3, 3)``, rows a, b, c in nm, reduced form.
-    cutoff : float
-        nm, below half the smallest box width.
-    dense_max_points : int
-        Largest number of points handled by the dense path (default :data:`DENSE_MAX_POINTS`).
-
-    Returns
-    -------
-    i, j : torch.Tensor
-        Shape ``(P,)``, int64, ``i < j``, sorted by ``i`` then ``j``.
-    dr : torch.Tensor
-        Shape ``(P, 3)``, minimum-image ``points[j] - points[i]`` in nm.
-    dist : torch.Tensor
-        Shape ``(P,)``, nm.
+    Uses :func:`neighbour_pairs_dense` up to ``dense_max_points`` points (default
+    :data:`DENSE_MAX_POINTS`) and :func:`neighbour_pairs_cell_list` above; both give identical
+    pairs in canonical order. ``points`` ``(N, 3)`` and ``box`` ``(3, 3)`` in nm, ``cutoff`` in nm;
+    returns ``i, j, dr, dist`` as :func:`neighbour_pairs_dense` does.
     """
     if points.shape[0] <= dense_max_points:
         return neighbour_pairs_dense(points, box, cutoff)

@@ -43,21 +43,9 @@ def switch_polynomial(r: torch.Tensor, r_on: float, r_cut: float) -> torch.Tenso
 def switch_cosine(r: torch.Tensor, r_on: float, r_cut: float) -> torch.Tensor:
     """Cosine switch ``(1 + cos(pi t)) / 2`` with ``t = (r - r_on) / (r_cut - r_on)``.
 
-    Continuous with a continuous first derivative (C1) at ``r_on`` and ``r_cut``.
-
-    Parameters
-    ----------
-    r : torch.Tensor
-        Distances in nm, any shape.
-    r_on : float
-        Distance (nm) below which the switch is 1.
-    r_cut : float
-        Distance (nm) at and beyond which the switch is 0; ``r_on < r_cut``.
-
-    Returns
-    -------
-    torch.Tensor
-        Dimensionless values in [0, 1], shape of ``r``.
+    Continuous with a continuous first derivative (C1) at ``r_on`` and ``r_cut``. Parameters as
+    for :func:`switch_polynomial`: distances ``r`` (any shape) and ``r_on < r_cut`` in nm; returns
+    dimensionless values in [0, 1] of the shape of ``r``.
     """
     t = _reduced_distance(r, r_on, r_cut)
     s = 0.5 * (1.0 + torch.cos(math.pi * t))

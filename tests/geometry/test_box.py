@@ -45,7 +45,8 @@ def test_rotate_to_reduced_keeps_all_minimum_image_distances(seed):
     new_points, new_box = rotate_to_reduced(points @ rotation.T, box @ rotation.T)
     assert box_is_reduced(new_box)
     i, j = np.triu_indices(20, 1)
-    before = np.linalg.norm(brute_minimum_image((points[j] - points[i]).numpy(), box.numpy()), axis=-1)
+    before = brute_minimum_image((points[j] - points[i]).numpy(), box.numpy())
+    before = np.linalg.norm(before, axis=-1)
     after = np.linalg.norm(
         brute_minimum_image((new_points[j] - new_points[i]).numpy(), new_box.numpy()), axis=-1
     )

@@ -9,7 +9,7 @@ from tests.geometry.reference import random_box, random_points
 
 
 def split_molecules(rng, box, n_molecules=12, size=5):
-    """Molecules of ``size`` atoms (0.3 nm across) around random centres, atoms wrapped one by one."""
+    """Molecules of ``size`` atoms (0.3 nm across) at random centres, atoms wrapped one by one."""
     centres = random_points(rng, n_molecules, box)
     offsets = torch.as_tensor(rng.uniform(-0.15, 0.15, (n_molecules, size, 3)), dtype=box.dtype)
     whole = (centres[:, None, :] + offsets).reshape(-1, 3)

@@ -15,7 +15,8 @@ def test_minimum_image_equals_brute_force_below_half_width(triclinic, seed):
     box = random_box(rng, triclinic)
     points = random_points(rng, 60, box)
     i, j = np.triu_indices(60, 1)
-    dr = points[j] - points[i] + torch.as_tensor(rng.integers(-2, 3, (len(i), 3)), dtype=box.dtype) @ box
+    images = torch.as_tensor(rng.integers(-2, 3, (len(i), 3)), dtype=box.dtype)
+    dr = points[j] - points[i] + images @ box
     ours = minimum_image(dr, box).numpy()
     brute = brute_minimum_image(dr.numpy(), box.numpy())
     short = np.linalg.norm(brute, axis=-1) < float(half_min_width(box))

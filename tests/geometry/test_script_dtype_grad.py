@@ -38,11 +38,12 @@ def test_gradients_finite_at_zero_distance():
     box = torch.diag(torch.tensor([3.0, 3.0, 3.0], dtype=torch.float64))
     points = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.2, 1.0, 1.0]], dtype=torch.float64)
     points.requires_grad_(True)
-    i, j, dr, dist = geometry.neighbour_pairs(points, box, 1.0)
+    _, _, _, dist = geometry.neighbour_pairs(points, box, 1.0)
     assert float(dist[0].detach()) == 0.0
-    energy = geometry.switch_polynomial(dist, 0.0, 1.0).sum() + geometry.switch_cosine(dist, 0.0, 1.0).sum()
-    energy = energy + dist.sum()
-    com = geometry.centres_of_mass(points, box, torch.zeros(3, dtype=torch.long), torch.tensor([0]), torch.ones(3))
+    energy = dist.sum() + geometry.switch_polynomial(dist, 0.0, 1.0).sum()
+    energy = energy + geometry.switch_cosine(dist, 0.0, 1.0).sum()
+    one_molecule = torch.zeros(3, dtype=torch.long)
+    com = geometry.centres_of_mass(points, box, one_molecule, torch.tensor([0]), torch.ones(3))
     (grad,) = torch.autograd.grad(energy + com.sum(), points)
     assert torch.isfinite(grad).all()
 

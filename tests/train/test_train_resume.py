@@ -83,11 +83,12 @@ def test_ctrl_c_inside_an_epoch_saves_the_position_and_resumes_exactly(tmp_path,
     cfg = TrainConfig.from_dict(CONFIG)
     model = Interrupting(at=8)  # batch 3 of epoch 2: the step ends after batch 4
     model.load_state_dict(toy_model().state_dict())
+    handler = signal.getsignal(signal.SIGINT)
     result = fit(model, toy_data(), None, cfg, tmp_path, verbose=False)
     saved = load_checkpoint(tmp_path / "latest.pt")
     assert result.interrupted and model.calls == 9
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 4, 5)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler
     fit(ToyAutoencoder(), toy_data(), None, cfg, tmp_path, resume=True, verbose=False)
     assert_same_run(load_checkpoint(tmp_path / "latest.pt"), straight)
 

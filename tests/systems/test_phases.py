@@ -80,7 +80,8 @@ def test_urea_melt_is_molten_at_500_k() -> None:
     vectors = bragg_vectors(crystal_carbons / crystal.box, max_index=8)
     assert translational_order(crystal_carbons[None] / crystal.box, vectors)[0] > 0.99
     assert translational_order(fractional(positions, boxes), vectors).max() < 0.3  # noise level ~0.1
-    assert mean_squared_displacement(positions)[-1] > 0.02  # nm2 in 2.5 ps
+    # nm2 in 3 ps: seen 0.022-0.026 over repeated runs; a crystal stays below 0.01
+    assert mean_squared_displacement(positions)[-1] > 0.015
 
 
 @pytest.mark.slow

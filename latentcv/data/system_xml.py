@@ -1,0 +1,78 @@
+"""Per-particle masses, charges and virtual-site flags from a serialized OpenMM System (XML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import latentcv  # noqa: F401  (imports torch before anything can import openmmtorch)
+import openmm
+from openmm import unit
+
+from latentcv.errors import InputError
+
+
+@dataclass(frozen=True)
+class SystemParameters:
+    """What an OpenMM System says about each particle.
+
+    Attributes
+    ----------
+    masses : np.ndarray
+        Shape ``(N,)``, dalton; 0 for massless particles (virtual sites).
+    charges : np.ndarray or None
+        Shape ``(N,)``, elementary charges from the System's ``NonbondedForce``; None without one.
+    virtual : np.ndarray
+        Shape ``(N,)``, bool: a virtual site or a massless particle.
+    """
+
+    masses: np.ndarray
+    charges: np.ndarray | None
+    virtual: np.ndarray
+
+    def subset(self, atoms: np.ndarray) -> SystemParameters:
+        """The parameters of the particles ``atoms`` (int array), in that order."""
+        charges = None if self.charges is None else self.charges[atoms]
+        return SystemParameters(self.masses[atoms], charges, self.virtual[atoms])
+
+
+def read_system_xml(path: Path) -> SystemParameters:
+    """Read masses, NonbondedForce charges and virtual sites from an OpenMM System XML file.
+
+    Parameters
+    ----------
+    path : Path
+        A file written by ``openmm.XmlSerializer.serialize(system)``.
+
+    Returns
+    -------
+    SystemParameters
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a serialized System.
+    """
+    if not path.is_file():
+        raise InputError(f"OpenMM System XML not found: {path}")
+    try:
+        system = openmm.XmlSerializer.deserialize(path.read_text())
+    except Exception as error:  # OpenMM raises plain Exception for malformed XML
+        raise InputError(f"cannot read OpenMM System XML {path}: {error}") from error
+    if not isinstance(system, openmm.System):
+        raise InputError(f"{path} holds a serialized {type(system).__name__}, not an OpenMM System")
+    n = system.getNumParticles()
+    masses = np.array([system.getParticleMass(k).value_in_unit(unit.dalton) for k in range(n)])
+    virtual = np.array([system.isVirtualSite(k) for k in range(n)]) | (masses == 0.0)
+    charges = None
+    for force in system.getForces():
+        if isinstance(force, openmm.NonbondedForce):
+            charges = np.array(
+                [
+                    force.getParticleParameters(k)[0].value_in_unit(unit.elementary_charge)
+                    for k in range(n)
+                ]
+            )
+    return SystemParameters(masses, charges, virtual)

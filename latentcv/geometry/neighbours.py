@@ -1,0 +1,119 @@
+"""Pairs of points within a cutoff under the minimum image: dense O(N^2) or cell list O(N).
+
+Both paths return the same pairs in the same canonical order (sorted by ``i``, then ``j``, with
+``i < j``), positions only, with ``dr`` and ``dist`` differentiable with respect to the points.
+Pair selection (a hard ``dist < cutoff``) is done without gradient; smoothness across the cutoff
+comes from the switching function the caller applies (:mod:`latentcv.geometry.switching`).
+"""
+
+from typing import List, Tuple
+
+import torch
+
+from latentcv.geometry.box import box_widths
+from latentcv.geometry.distance import safe_norm
+from latentcv.geometry.grouping import group_table
+from latentcv.geometry.minimum_image import check_cutoff, minimum_image
+
+DENSE_MAX_POINTS = 512
+"""Up to this many points :func:`neighbour_pairs` uses the dense path, above it the cell list."""
+
+Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def _pairs_within(
+    points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
+) -> Pairs:
+    """Candidate pairs ``(i, j)`` closer than ``cutoff``; differentiable ``dr`` and ``dist``."""
+    fixed = points.detach()
+    trial = minimum_image(fixed[j] - fixed[i], box.detach())
+    keep = (trial * trial).sum(-1) < cutoff * cutoff
+    i = i[keep]
+    j = j[keep]
+    dr = minimum_image(points[j] - points[i], box)
+    return i, j, dr, safe_norm(dr)
+
+
+def neighbour_pairs_dense(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
+    """All pairs ``i < j`` closer than ``cutoff`` by testing every pair, O(N^2).
+
+    Parameters
+    ----------
+    points : torch.Tensor
+        Shape ``(N, 3)``, nm.
+    box : torch.Tensor
+        Shape ``(3, 3)``, rows a, b, c in nm, reduced form.
+    cutoff : float
+        nm, below half the smallest box width.
+
+    Returns
+    -------
+    i, j : torch.Tensor
+        Shape ``(P,)``, int64, ``i < j``, sorted by ``i`` then ``j``.
+    dr : torch.Tensor
+        Shape ``(P, 3)``, minimum-image ``points[j] - points[i]`` in nm.
+    dist : torch.Tensor
+        Shape ``(P,)``, ``|dr|`` in nm.
+    """
+    check_cutoff(box, cutoff)
+    n = points.shape[0]
+    candidates = torch.triu_indices(n, n, 1, device=points.device)
+    return _pairs_within(points, box, candidates[0], candidates[1], cutoff)
+
+
+def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
+    """The pairs of :func:`neighbour_pairs_dense` from a cell list, O(N).
+
+    Points are binned in fractional coordinates, with ``floor(width / cutoff)`` cells along each
+    box vector so that every cell is at least ``cutoff`` wide across its faces, also in triclinic
+    boxes; then two points closer than ``cutoff`` sit in the same or adjacent cells, and each point
+    is tested against the 27 cells around its own. With fewer than 3 cells along any axis the
+    neighbourhood would count cells twice, and the dense path is used instead.
+
+    Parameters and returns as for :func:`neighbour_pairs_dense`.
+    """
+    check_cutoff(box, cutoff)
+    counts_per_axis: List[int] = torch.floor(box_widths(box) / cutoff).long().tolist()
+    if min(counts_per_axis) < 3:
+        return neighbour_pairs_dense(points, box, cutoff)
+    device = points.device
+    n = points.shape[0]
+    n_cells_axis = torch.tensor(counts_per_axis, device=device)
+    fractional = points.detach() @ torch.linalg.inv(box.detach())
+    fractional = fractional - torch.floor(fractional)
+    cell3 = torch.minimum(torch.floor(fractional * n_cells_axis).long(), n_cells_axis - 1)
+    ny = counts_per_axis[1]
+    nz = counts_per_axis[2]
+    n_cells = counts_per_axis[0] * ny * nz
+    cell = (cell3[:, 0] * ny + cell3[:, 1]) * nz + cell3[:, 2]
+
+    table = group_table(cell, n_cells)
+    steps = torch.tensor([-1, 0, 1], device=device)
+    offsets = torch.cartesian_prod(steps, steps, steps)
+    around = torch.remainder(cell3.unsqueeze(1) + offsets.unsqueeze(0), n_cells_axis)
+    around_cell = (around[..., 0] * ny + around[..., 1]) * nz + around[..., 2]
+    j = table[around_cell].reshape(n, -1)
+    i = torch.arange(n, device=device).unsqueeze(1).expand_as(j)
+    upper = j > i
+    i = i[upper]
+    j = j[upper]
+    canonical = torch.argsort(i * n + j)
+    return _pairs_within(points, box, i[canonical], j[canonical], cutoff)
+
+
+def neighbour_pairs(
+    points: torch.Tensor,
+    box: torch.Tensor,
+    cutoff: float,
+    dense_max_points: int = DENSE_MAX_POINTS,
+) -> Pairs:
+    """Pairs ``i < j`` closer than ``cutoff`` under the minimum image, dense or cell list by size.
+
+    Uses :func:`neighbour_pairs_dense` up to ``dense_max_points`` points (default
+    :data:`DENSE_MAX_POINTS`) and :func:`neighbour_pairs_cell_list` above; both give identical
+    pairs in canonical order. ``points`` ``(N, 3)`` and ``box`` ``(3, 3)`` in nm, ``cutoff`` in nm;
+    returns ``i, j, dr, dist`` as :func:`neighbour_pairs_dense` does.
+    """
+    if points.shape[0] <= dense_max_points:
+        return neighbour_pairs_dense(points, box, cutoff)
+    return neighbour_pairs_cell_list(points, box, cutoff)

@@ -1,0 +1,94 @@
+"""Checkpoint files: written atomically, read back safely.
+
+A checkpoint is a dict saved with ``torch.save``::
+
+    model       state_dict of the trained module (unwrapped from DDP)
+    ema         state_dict of the AveragedModel, or None when EMA is off
+    optimizer   AdamW state_dict
+    scheduler   learning-rate scheduler state_dict
+    epoch       epochs completed
+    batch       batches of epoch ``epoch + 1`` already done (non-zero only when interrupted)
+    step        optimizer steps done
+    running     sums of the current epoch's train metrics (when ``batch`` > 0)
+    best        best monitored loss so far, and its epoch
+    bad_epochs  epochs since the last improvement (early stopping)
+    history     per-epoch metric rows (metrics.csv is rewritten from them on resume)
+    rng         list of RNG states, one per process rank (latentcv.train.seeding.rng_state)
+    config      TrainConfig.to_dict()
+
+Only tensors, containers and plain numbers are stored, so ``torch.load(weights_only=True)`` reads
+it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from latentcv.errors import InputError
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` to ``path`` so that the file is either the old one or the complete new one.
+
+    The data go to a temporary file in the same directory, are flushed to disk, and the file is
+    renamed over ``path`` (``os.replace``, atomic on POSIX). If writing fails, the temporary file
+    is removed and the exception propagates; an existing ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not a readable checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for a corrupt or foreign file
+        raise InputError(f"{path} is not a readable latentcv checkpoint: {exc}") from exc
+
+
+def load_weights(path: str | os.PathLike[str], model: nn.Module, ema: bool = True) -> nn.Module:
+    """Load a checkpoint's weights into ``model`` for inference or a next training stage.
+
+    Parameters
+    ----------
+    path : path-like
+        ``best.pt``, ``latest.pt`` or ``epoch_NNNN.pt``.
+    model : nn.Module
+        A module of the same architecture; it is modified in place and returned.
+    ema : bool
+        Take the EMA weights when the run kept them (the weights validation judged); otherwise,
+        or when the run had no EMA, the raw trained weights.
+    """
+    state = load_checkpoint(path)
+    if ema and state["ema"] is not None:
+        weights = {k.removeprefix("module."): v for k, v in state["ema"].items() if k != "n_averaged"}
+    else:
+        weights = state["model"]
+    model.load_state_dict(weights)
+    return model

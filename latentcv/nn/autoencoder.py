@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import scatter
 
-from latentcv.geometry import minimum_image, switching
+from latentcv.geometry import minimum_image, switch_polynomial
 from latentcv.nn.encoder import EncoderOutput, HierarchicalEncoder
 from latentcv.nn.mlp import mlp
 from latentcv.nn.radial import GaussianBasis
@@ -112,7 +112,7 @@ class HierarchicalAutoencoder(torch.nn.Module):
         for f in range(n_frames):
             dr = minimum_image(out.centres[f, j[f]] - out.centres[f, i[f]], box[f])
             dist.append(torch.sqrt((dr * dr).sum(-1)))
-        target = switching(torch.stack(dist), self.encoder.switch_on, self.encoder.cutoff)
+        target = switch_polynomial(torch.stack(dist), self.encoder.switch_on, self.encoder.cutoff)
         offset = (torch.arange(n_frames, device=box.device) * n_mol).unsqueeze(-1)
         return (i + offset)[keep], (j + offset)[keep], target[keep].detach()
 

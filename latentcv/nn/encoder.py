@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
 
-from latentcv.geometry import minimum_image, neighbour_pairs, switching
+from latentcv.geometry import centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
@@ -232,7 +232,7 @@ class HierarchicalEncoder(torch.nn.Module):
             vecs += [dr, -dr]
         src, dst, vec = torch.cat(srcs), torch.cat(dsts), torch.cat(vecs)
         distance = torch.sqrt((vec * vec).sum(-1))
-        weight = switching(distance, self.switch_on, self.cutoff)
+        weight = switch_polynomial(distance, self.switch_on, self.cutoff)
         return MolecularGraph(src, dst, weight, distance, vec / distance.unsqueeze(-1))
 
     def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
@@ -240,15 +240,10 @@ class HierarchicalEncoder(torch.nn.Module):
         ``box[B, 3, 3]``, nm); atoms and molecules of frame f are offset by f n and f M."""
         n_frames, n_atoms = positions.shape[0], positions.shape[1]
         n_mol = self.species.shape[0]
-        # whole molecules: every atom's minimum image relative to its molecule's reference atom
-        ref = positions[:, self.reference_atom[self.atom_mol]]
-        local = torch.stack([minimum_image(positions[f] - ref[f], box[f]) for f in range(n_frames)])
-        masses = self.masses.to(positions.dtype)
-        shift = scatter(masses[:, None] * local, self.atom_mol, dim=1, dim_size=n_mol)
-        shift = shift / scatter(masses, self.atom_mol, dim=0, dim_size=n_mol)[:, None]
-        centres = positions[:, self.reference_atom] + shift  # [B, M, 3]
-        offsets = local - shift[:, self.atom_mol]  # atom displacement from its molecular centre
-        bond_vec = local[:, self.bonds[1]] - local[:, self.bonds[0]]
+        whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
+        centres = centres_of_mass(positions, box, self.atom_mol, self.reference_atom, self.masses)
+        offsets = whole - centres.index_select(1, self.atom_mol)  # atom displacement from its centre
+        bond_vec = whole[:, self.bonds[1]] - whole[:, self.bonds[0]]
         bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
         frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
         atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol

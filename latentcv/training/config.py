@@ -20,7 +20,7 @@ import yaml
 
 from latentcv.errors import InputError
 
-#: Learning-rate schedules that :func:`latentcv.train.schedules.build_scheduler` knows.
+#: Learning-rate schedules that :func:`latentcv.training.schedules.build_scheduler` knows.
 SCHEDULES = ("cosine", "exponential", "step", "constant")
 #: Values of ``TrainConfig.device``.
 DEVICES = ("auto", "cpu", "cuda")

@@ -38,9 +38,9 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, random_spl
 from tqdm.auto import tqdm
 
 from latentcv.errors import InputError, LatentCVError
-from latentcv.train.checkpoint import load_checkpoint, save_checkpoint
-from latentcv.train.config import TrainConfig
-from latentcv.train.distributed import (
+from latentcv.training.checkpoint import load_checkpoint, save_checkpoint
+from latentcv.training.config import TrainConfig
+from latentcv.training.distributed import (
     DistributedContext,
     all_gather_objects,
     all_reduce_sum,
@@ -48,11 +48,11 @@ from latentcv.train.distributed import (
     select_device,
     wrap_model,
 )
-from latentcv.train.ema import build_ema
-from latentcv.train.interrupt import GracefulStop
-from latentcv.train.metrics import Row, columns, format_table_header, format_table_row, plot_losses, write_csv
-from latentcv.train.schedules import build_scheduler
-from latentcv.train.seeding import rng_state, seed_everything, set_rng_state
+from latentcv.training.ema import build_ema
+from latentcv.training.interrupt import GracefulStop
+from latentcv.training.metrics import Row, columns, format_table_header, format_table_row, plot_losses, write_csv
+from latentcv.training.schedules import build_scheduler
+from latentcv.training.seeding import rng_state, seed_everything, set_rng_state
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +381,7 @@ class Trainer:
         return bool(all_reduce_sum(flag, self.ctx).item() > 0)
 
     def _state(self) -> dict[str, Any]:
-        """Everything a checkpoint holds (see :mod:`latentcv.train.checkpoint`)."""
+        """Everything a checkpoint holds (see :mod:`latentcv.training.checkpoint`)."""
         prog = self.progress
         return {
             "model": self.model.state_dict(),

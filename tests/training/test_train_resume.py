@@ -13,7 +13,7 @@ import pytest
 import torch
 from train_toy import ToyAutoencoder, run_python, toy_data, toy_model
 
-from latentcv.train import TrainConfig, fit, load_checkpoint
+from latentcv.training import TrainConfig, fit, load_checkpoint
 
 #: 4 epochs of 5 batches; grad_accum=2 makes optimizer steps end at batches 2, 4 and 5 of an epoch.
 CONFIG = {

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from latentcv.train import TrainConfig
-from latentcv.train.schedules import build_scheduler, warmup_steps
+from latentcv.training import TrainConfig
+from latentcv.training.schedules import build_scheduler, warmup_steps
 
 STEPS_PER_EPOCH = 5
 EPOCHS = 4

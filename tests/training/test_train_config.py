@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from latentcv.errors import InputError
-from latentcv.train import TrainConfig
+from latentcv.training import TrainConfig
 
 
 @pytest.mark.parametrize(

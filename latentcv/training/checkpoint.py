@@ -13,7 +13,7 @@ A checkpoint is a dict saved with ``torch.save``::
     best        best monitored loss so far, and its epoch
     bad_epochs  epochs since the last improvement (early stopping)
     history     per-epoch metric rows (metrics.csv is rewritten from them on resume)
-    rng         list of RNG states, one per process rank (latentcv.train.seeding.rng_state)
+    rng         list of RNG states, one per process rank (latentcv.training.seeding.rng_state)
     config      TrainConfig.to_dict()
 
 Only tensors, containers and plain numbers are stored, so ``torch.load(weights_only=True)`` reads

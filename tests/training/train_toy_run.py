@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from train_toy import ToyAutoencoder, toy_data, toy_model
 
-from latentcv.train import TrainConfig, fit
+from latentcv.training import TrainConfig, fit
 
 
 class SignalledAutoencoder(ToyAutoencoder):

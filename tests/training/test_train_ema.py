@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from latentcv.train.ema import build_ema
+from latentcv.training.ema import build_ema
 
 
 def test_two_steps_by_hand():

@@ -10,7 +10,7 @@ import yaml
 from train_toy import ToyAutoencoder, toy_data, toy_model
 
 from latentcv.errors import InputError, LatentCVError
-from latentcv.train import TrainConfig, Trainer, fit, load_checkpoint, load_weights
+from latentcv.training import TrainConfig, Trainer, fit, load_checkpoint, load_weights
 
 
 def test_loss_decreases_and_run_files_are_written(tmp_path, small_config, capsys):

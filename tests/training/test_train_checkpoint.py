@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from latentcv.errors import InputError
-from latentcv.train import load_checkpoint, load_weights, save_checkpoint
-from latentcv.train.seeding import rng_state, set_rng_state
+from latentcv.training import load_checkpoint, load_weights, save_checkpoint
+from latentcv.training.seeding import rng_state, set_rng_state
 
 
 def test_failed_save_leaves_old_file_and_no_temporary(tmp_path):

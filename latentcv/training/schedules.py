@@ -19,7 +19,7 @@ from torch.optim.lr_scheduler import (
     StepLR,
 )
 
-from latentcv.train.config import TrainConfig
+from latentcv.training.config import TrainConfig
 
 
 def warmup_steps(config: TrainConfig, steps_per_epoch: int) -> int:

@@ -7,8 +7,8 @@ import json
 import torch
 from train_toy import run_python
 
-from latentcv.train import load_checkpoint
-from latentcv.train.distributed import DistributedContext, LossModule, wrap_model
+from latentcv.training import load_checkpoint
+from latentcv.training.distributed import DistributedContext, LossModule, wrap_model
 
 
 def test_two_gloo_processes_train_in_step(tmp_path):

@@ -3,14 +3,14 @@ validation, early stopping, atomic checkpoints with exact resume, metrics files,
 ``torchrun``.
 
 Any ``torch.nn.Module`` with ``loss(batch) -> dict[str, Tensor]`` (key ``"loss"`` is optimised,
-the others are logged) trains through :func:`fit`; see :mod:`latentcv.train.trainer` for the
+the others are logged) trains through :func:`fit`; see :mod:`latentcv.training.trainer` for the
 full contract.
 """
 
-from latentcv.train.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from latentcv.train.config import TrainConfig
-from latentcv.train.seeding import seed_everything
-from latentcv.train.trainer import EpochHook, Trainer, TrainResult, fit
+from latentcv.training.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from latentcv.training.config import TrainConfig
+from latentcv.training.seeding import seed_everything
+from latentcv.training.trainer import EpochHook, Trainer, TrainResult, fit
 
 __all__ = [
     "EpochHook",

@@ -1,0 +1,200 @@
+"""Write an exported CV folder (the deployment contract; file names and signatures are public).
+
+``CV_DIR/openmm_cv<k>.pt``
+    TorchScript for openmm-torch, one file per CV component k:
+    ``forward(positions[N, 3], boxvectors[3, 3]) -> 0-d tensor``, N every particle of the System.
+``CV_DIR/plumed_cv.ptc``
+    TorchScript for PLUMED's PYTORCH_MODEL: ``forward(x[1, 3 n + 9]) -> [1, n_cv]``, float32.
+``CV_DIR/plumed.dat``
+    A working PLUMED input (POSITION per atom, CELL, PYTORCH_MODEL, PRINT, well-tempered METAD).
+``CV_DIR/metadata.json``
+    Atom indices, particle count, units, cutoffs, CV names and meanings, centres, training summary,
+    versions and a hash of the weights.
+
+Both engine files wrap the same scripted :class:`latentcv.cv.latent_cv.LatentCV`: there is no
+second implementation of the CV for deployment.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from latentcv import __version__
+from latentcv.cv.latent_cv import LatentCV
+from latentcv.md.adapters import OpenMMCV, PlumedCV
+from latentcv.md.plumed_input import pytorch_model_lines
+
+METADATA = "metadata.json"
+PLUMED_MODEL = "plumed_cv.ptc"
+PLUMED_INPUT = "plumed.dat"
+
+
+def openmm_file(component: int) -> str:
+    """File name of the OpenMM module of CV component ``component``."""
+    return f"openmm_cv{component}.pt"
+
+
+@dataclass
+class ComponentStats:
+    """Distribution of one CV component over the training frames, for METAD and BiasVariable
+    defaults (CV units)."""
+
+    name: str
+    meaning: str
+    mean: float
+    std: float
+    minimum: float
+    maximum: float
+    per_label_mean: dict[str, float] = field(default_factory=dict)
+    per_label_std: dict[str, float] = field(default_factory=dict)
+
+    def suggested_sigma(self) -> float:
+        """A Gaussian width for metadynamics: half the fluctuation inside a basin (half the smallest
+        per-label standard deviation) when labels exist, else a tenth of the overall one."""
+        inside = [v for v in self.per_label_std.values() if v > 0]
+        return max(0.5 * min(inside) if inside else self.std / 10.0, 1e-6)
+
+
+def weights_hash(module: torch.nn.Module) -> str:
+    """SHA-256 of the module's parameters and buffers (order and values)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        buffer = io.BytesIO()
+        torch.save(tensor.detach().cpu(), buffer)
+        digest.update(buffer.getvalue())
+    return digest.hexdigest()
+
+
+def _atomic_save_script(module: torch.jit.ScriptModule, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    module.save(str(tmp))
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def plumed_input(
+    atoms: list[int], stats: list[ComponentStats], temperature: float, label: str = "cv"
+) -> str:
+    """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD.
+
+    Parameters
+    ----------
+    atoms : list of int
+        0-based indices of the atoms the model reads, in its order.
+    stats : list of ComponentStats
+        One per CV component (gives ARG, SIGMA and the grid).
+    temperature : float
+        K, for METAD's TEMP.
+    """
+    args = ",".join(f"{label}.node-{k}" for k in range(len(stats)))
+    sigmas = ",".join(f"{s.suggested_sigma():.6g}" for s in stats)
+    span = [max(s.maximum - s.minimum, 6 * s.std, 1e-3) for s in stats]
+    grid_min = ",".join(f"{s.minimum - 0.5 * w:.6g}" for s, w in zip(stats, span))
+    grid_max = ",".join(f"{s.maximum + 0.5 * w:.6g}" for s, w in zip(stats, span))
+    meanings = [f"#   {label}.node-{k}: {s.name} - {s.meaning}" for k, s in enumerate(stats)]
+    lines = [
+        "# latentcv: a learned latent CV for PLUMED's PYTORCH_MODEL (units: nm, ps, kJ/mol).",
+        "# Written by `latentcv export`; atom numbers are 1-based, as PLUMED counts.",
+        "# CV components:",
+        *meanings,
+        "",
+        *pytorch_model_lines(atoms, PLUMED_MODEL, label=label),
+        "",
+        "# Well-tempered metadynamics on the CV. SIGMA is half the CV's fluctuation inside a basin of",
+        "# the training frames; the grid spans the training range with half its width as margin.",
+        "# Adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR to your system.",
+        f"metad: METAD ARG={args} SIGMA={sigmas} HEIGHT=1.0 PACE=500 BIASFACTOR=10 TEMP={temperature:g} "
+        f"GRID_MIN={grid_min} GRID_MAX={grid_max} FILE=HILLS",
+        "",
+        f"PRINT ARG={args},metad.bias STRIDE=100 FILE=COLVAR",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def export_cv(
+    cv: LatentCV,
+    atoms: list[int],
+    n_particles: int,
+    out_dir: str | os.PathLike[str],
+    stats: list[ComponentStats],
+    temperature: float,
+    dtype: torch.dtype = torch.float32,
+    extra_metadata: dict | None = None,
+) -> Path:
+    """Write the CV folder.
+
+    Parameters
+    ----------
+    cv : LatentCV
+        The CV (encoder with the export topology set, head); put in eval mode here.
+    atoms : list of int
+        Indices, among the System's particles, of the atoms the encoder reads, in its order.
+    n_particles : int
+        Particles of the OpenMM System (virtual sites included).
+    out_dir : path
+        Folder to create or update.
+    stats : list of ComponentStats
+        One per CV component.
+    temperature : float
+        K, for the METAD line of plumed.dat.
+    dtype : torch.dtype
+        Precision of the OpenMM modules (PLUMED's is float32 by its interface).
+    extra_metadata : dict, optional
+        More entries for metadata.json (training summary, centres, ...).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    fixed_k = getattr(cv.encoder.pool, "fixed_k", None)
+    if fixed_k is not None and fixed_k.numel() == 0:
+        raise ValueError("the seed pooling's count is still learnt: call encoder.fix_pooling(...) before export")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n_cv = len(stats)
+    openmm_cv = copy.deepcopy(cv).eval().to(dtype)  # Module.to works in place: keep the caller's cv
+    for k in range(n_cv):
+        module = OpenMMCV(openmm_cv, atoms, n_particles, component=k, dtype=dtype)
+        _atomic_save_script(torch.jit.script(module), out / openmm_file(k))
+    plumed = PlumedCV(copy.deepcopy(cv).eval().float(), n_outputs=n_cv, dtype=torch.float32)
+    _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
+    _atomic_write_text(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
+    metadata = {
+        "format": "latentcv-cv/1",
+        "units": {"length": "nm", "energy": "kJ/mol", "time": "ps", "temperature": "K"},
+        "atoms": atoms,
+        "n_particles": n_particles,
+        "n_atoms": len(atoms),
+        "dtype": str(dtype).replace("torch.", ""),
+        "components": [
+            {"name": s.name, "meaning": s.meaning, "mean": s.mean, "std": s.std, "min": s.minimum,
+             "max": s.maximum, "per_label_mean": s.per_label_mean, "per_label_std": s.per_label_std,
+             "sigma": s.suggested_sigma(),
+             "openmm_file": openmm_file(k)}
+            for k, s in enumerate(stats)
+        ],
+        "cutoff_nm": cv.encoder.cutoff,
+        "switch_on_nm": cv.encoder.switch_on,
+        "plumed_model": PLUMED_MODEL,
+        "plumed_input": PLUMED_INPUT,
+        "weights_sha256": weights_hash(cv),
+        "versions": {"latentcv": __version__, "torch": torch.__version__},
+        **(extra_metadata or {}),
+    }
+    _atomic_write_text(out / METADATA, json.dumps(metadata, indent=1))
+    return out

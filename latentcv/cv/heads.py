@@ -1,0 +1,125 @@
+"""CV heads: smooth functions of the latents.
+
+Each head maps the encoder's output for one frame to CV values ``[n_cv]``; there is no argmin,
+argmax or rounding, and the only non-smooth function, a Euclidean norm, is softened as
+``sqrt(|x|² + ε²)`` so that every head has continuous derivatives everywhere.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from latentcv.nn.mlp import mlp
+
+#: ε of the softened norm, in latent units.
+SOFT_NORM_EPS = 1e-3
+
+
+def soft_norm(x: Tensor, eps: float = SOFT_NORM_EPS) -> Tensor:
+    """``sqrt(|x|² + ε²)`` over the last axis: a norm with continuous derivatives at 0."""
+    return torch.sqrt((x * x).sum(-1) + eps * eps)
+
+
+class LatentDistance(torch.nn.Module):
+    """``distance``: soft Euclidean distance of z to a centre (e.g. the crystal basin's).
+
+    Parameters
+    ----------
+    centre : Tensor[latent_dim]
+        The centre, in latent units.
+    """
+
+    names = ["distance"]
+
+    def __init__(self, centre: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("centre", centre.detach().clone().float())
+
+    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
+        return soft_norm(z - self.centre.to(z.dtype)).reshape(1)
+
+
+class LatentProgress(torch.nn.Module):
+    """``progress``: s = (z − c_melt)·(c_cryst − c_melt) / |c_cryst − c_melt|², melt ≈ 0, crystal ≈ 1;
+    and, as a second component, the soft distance of z from the line through both centres, in units of
+    |c_cryst − c_melt| (for 2-D metadynamics).
+
+    Parameters
+    ----------
+    melt, crystal : Tensor[latent_dim]
+        Basin centres in latent space.
+    """
+
+    names = ["progress", "off_axis"]
+
+    def __init__(self, melt: Tensor, crystal: Tensor) -> None:
+        super().__init__()
+        axis = (crystal - melt).detach().float()
+        length2 = float((axis * axis).sum())
+        if length2 <= 0.0:
+            raise ValueError("the melt and crystal centres coincide; the progress CV is undefined")
+        self.register_buffer("melt", melt.detach().clone().float())
+        self.register_buffer("axis", axis / length2)  # (c_cryst − c_melt) / |c_cryst − c_melt|²
+        self.register_buffer("direction", axis)
+
+    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]`` to ``[2]``: progress and off-axis distance."""
+        rel = z - self.melt.to(z.dtype)
+        s = (rel * self.axis.to(z.dtype)).sum()
+        off = rel - s * self.direction.to(z.dtype)
+        length = torch.sqrt((self.direction * self.direction).sum()).to(z.dtype)
+        return torch.stack([s, soft_norm(off) / length])
+
+
+class CrystalCount(torch.nn.Module):
+    """``crystal_count``: Σ_i σ((r0 − |h_i − c|) / width), a smooth number of crystal-like molecules
+    (extensive, for nucleation in large melts).
+
+    Parameters
+    ----------
+    centre : Tensor[node_dim]
+        Crystal basin centre of the per-molecule latents.
+    radius : float
+        r0, the latent distance at which a molecule counts one half.
+    width : float
+        Softness of the sigmoid, latent units.
+    """
+
+    names = ["crystal_count"]
+
+    def __init__(self, centre: Tensor, radius: float, width: float) -> None:
+        super().__init__()
+        if radius <= 0 or width <= 0:
+            raise ValueError("crystal_count needs a positive radius and width")
+        self.register_buffer("centre", centre.detach().clone().float())
+        self.radius = radius
+        self.width = width
+
+    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
+        d = soft_norm(h - self.centre.to(h.dtype))
+        return torch.sigmoid((self.radius - d) / self.width).sum().reshape(1)
+
+
+class BiasNet(torch.nn.Module):
+    """``bias_net``: a dense network from z to a bias energy (kJ/mol).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of z.
+    hidden : int
+        Hidden layer size.
+    """
+
+    names = ["bias_energy"]
+
+    def __init__(self, latent_dim: int, hidden: int = 32) -> None:
+        super().__init__()
+        self.net = mlp([latent_dim, hidden, hidden, 1])
+
+    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]`` kJ/mol."""
+        return self.net(z).reshape(1)

@@ -1,0 +1,33 @@
+"""The CV module: encoder plus head, a function of positions and box only."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from latentcv.nn.encoder import HierarchicalEncoder
+
+
+class LatentCV(torch.nn.Module):
+    """``forward(positions[n, 3], boxvectors[3, 3]) -> Tensor[n_cv]`` (nm in).
+
+    The positions are those of the encoder's topology atoms (virtual sites excluded), in its order;
+    the engine adapters (:mod:`latentcv.md.adapters`) select them from all particles.
+
+    Parameters
+    ----------
+    encoder : HierarchicalEncoder
+        A trained encoder with its topology set.
+    head : torch.nn.Module
+        ``forward(z[latent_dim], h[M, node_dim]) -> Tensor[n_cv]`` (see :mod:`latentcv.cv.heads`).
+    """
+
+    def __init__(self, encoder: HierarchicalEncoder, head: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+        self.names: list[str] = list(head.names)
+
+    def forward(self, positions: Tensor, boxvectors: Tensor) -> Tensor:
+        out = self.encoder(positions.unsqueeze(0), boxvectors.unsqueeze(0))
+        return self.head(out.z[0], out.h)

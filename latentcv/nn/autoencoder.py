@@ -1,0 +1,161 @@
+"""Decoders and losses around the hierarchical encoder (training only; never exported).
+
+Every reconstruction target is invariant, so the latents are asked to carry only physical
+information:
+
+- ``profile``: each molecule's smooth neighbour-distance profile, t_i(b) = Σ_j w_ij φ_b(d_ij) over
+  the molecular graph (φ_b Gaussians on [0, D_t]), decoded from h_i;
+- ``global``: the frame's mean profile, decoded from z (this is what makes z separate phases);
+- ``adjacency``: σ(h_i·h_j / √d) against the smooth adjacency w_ij, on graph edges and on random
+  molecule pairs of the same frame (mostly non-neighbours, target w = 0);
+- ``intra``: each bond length, decoded from the pooled molecule node and the two atoms' feature
+  embeddings (trains stage 1 and the pooling: the molecule autoencoder);
+- ``kl``: the VAE term when ``variational``; ``aux``: the pooling's own loss (DiffPool's).
+
+Two-stage training (``stage``): ``molecule`` optimises intra + aux; ``configuration`` optimises
+everything else (stage-1 modules frozen or fine-tuned, chosen by the caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.utils import scatter
+
+from latentcv.geometry import minimum_image, switch_polynomial
+from latentcv.nn.encoder import EncoderOutput, HierarchicalEncoder
+from latentcv.nn.mlp import mlp
+from latentcv.nn.radial import GaussianBasis
+
+STAGES = ("molecule", "configuration")
+
+
+@dataclass
+class LossWeights:
+    """Weights of the loss terms (see the module docstring)."""
+
+    profile: float = 1.0
+    global_profile: float = 1.0
+    adjacency: float = 0.5
+    intra: float = 1.0
+    kl: float = 1e-3
+    aux: float = 0.1
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+class HierarchicalAutoencoder(torch.nn.Module):
+    """The encoder with its decoders; :meth:`loss` is what training minimises.
+
+    Parameters
+    ----------
+    encoder : HierarchicalEncoder
+        The encoder (its topology set).
+    weights : LossWeights
+        Loss weights.
+    variational : bool
+        Sample z from N(z, exp(logvar)) in training and add the KL term.
+    profile_bins : int
+        Gaussians in the neighbour-distance profile.
+    negatives : int
+        Random molecule pairs per molecule for the adjacency loss.
+    """
+
+    def __init__(
+        self,
+        encoder: HierarchicalEncoder,
+        weights: LossWeights | None = None,
+        variational: bool = False,
+        profile_bins: int = 16,
+        negatives: int = 2,
+    ) -> None:
+        super().__init__()
+        c = encoder.config
+        self.encoder = encoder
+        self.weights = weights or LossWeights()
+        self.variational = variational
+        self.negatives = negatives
+        self.stage = "configuration"
+        self.profile_basis = GaussianBasis(profile_bins, c.cutoff)
+        self.profile_head = mlp([c.node_dim, c.node_dim, profile_bins])
+        self.global_head = mlp([c.latent_dim, c.node_dim, profile_bins])
+        self.bond_head = mlp([c.atom_dim + c.node_dim, c.atom_dim, 1])
+        self.logvar_head = mlp([c.latent_dim, c.latent_dim, c.latent_dim]) if variational else None
+
+    def set_stage(self, stage: str) -> None:
+        """Select the loss of a training stage (``molecule`` or ``configuration``)."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+        self.stage = stage
+
+    def stage_one_modules(self) -> list[torch.nn.Module]:
+        """Modules that the molecule stage trains (and the configuration stage may freeze)."""
+        return [self.encoder.intra, self.encoder.pool, self.bond_head]
+
+    def profiles(self, out: EncoderOutput) -> Tensor:
+        """Per-molecule neighbour-distance profiles ``[B M, bins]`` (targets)."""
+        g = out.graph
+        phi = g.weight.unsqueeze(-1) * self.profile_basis(g.distance)
+        return torch.zeros(out.h.shape[0], phi.shape[1], dtype=phi.dtype, device=phi.device).index_add(0, g.dst, phi)
+
+    def _negative_pairs(self, out: EncoderOutput, box: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        n_frames, n_mol = out.centres.shape[0], out.centres.shape[1]
+        count = self.negatives * n_mol
+        i = torch.randint(0, n_mol, (n_frames, count), device=box.device)
+        j = torch.randint(0, n_mol, (n_frames, count), device=box.device)
+        keep = i != j
+        dist = []
+        for f in range(n_frames):
+            dr = minimum_image(out.centres[f, j[f]] - out.centres[f, i[f]], box[f])
+            dist.append(torch.sqrt((dr * dr).sum(-1)))
+        target = switch_polynomial(torch.stack(dist), self.encoder.switch_on, self.encoder.cutoff)
+        offset = (torch.arange(n_frames, device=box.device) * n_mol).unsqueeze(-1)
+        return (i + offset)[keep], (j + offset)[keep], target[keep].detach()
+
+    def loss(self, batch: tuple[Tensor, ...] | list[Tensor]) -> dict[str, Tensor]:
+        """Loss terms for a batch ``(positions[B, n, 3], box[B, 3, 3], ...)`` (nm); key ``loss`` is
+        the weighted sum for the current stage."""
+        positions, box = batch[0], batch[1]
+        out = self.encoder(positions, box)
+        w = self.weights
+        terms: dict[str, Tensor] = {}
+        bond_mol = self.encoder.atom_mol[self.encoder.bonds[0]]
+        n_frames, n_atoms = positions.shape[0], positions.shape[1]
+        n_mol = self.encoder.species.shape[0]
+        atom_index = self.encoder.bonds.unsqueeze(0) + (torch.arange(n_frames, device=positions.device) * n_atoms)[:, None, None]
+        pair = out.atoms0[atom_index[:, 0]] + out.atoms0[atom_index[:, 1]]  # symmetric in the two atoms
+        mol_index = bond_mol.unsqueeze(0) + (torch.arange(n_frames, device=positions.device) * n_mol)[:, None]
+        bond_in = torch.cat([pair, out.nodes[mol_index]], dim=-1)
+        predicted = self.bond_head(bond_in).reshape(-1)
+        terms["intra"] = F.mse_loss(predicted, 10.0 * out.bond_length)  # in Å to be O(1)
+        terms["aux"] = out.aux_loss
+        if self.stage == "molecule":
+            terms["loss"] = w.intra * terms["intra"] + w.aux * terms["aux"]
+            return terms
+
+        target = self.profiles(out)
+        terms["profile"] = F.mse_loss(self.profile_head(out.h), target)
+        z = out.z
+        if self.logvar_head is not None:
+            logvar = self.logvar_head(z)
+            terms["kl"] = -0.5 * torch.mean(1 + logvar - z * z - logvar.exp())
+            if self.training:
+                z = z + torch.randn_like(z) * torch.exp(0.5 * logvar)
+        frame_profile = scatter(target, out.frame, dim=0, dim_size=n_frames, reduce="mean")
+        terms["global_profile"] = F.mse_loss(self.global_head(z), frame_profile)
+        i, j, soft = self._negative_pairs(out, box)
+        src = torch.cat([out.graph.src, j])
+        dst = torch.cat([out.graph.dst, i])
+        soft = torch.cat([out.graph.weight.detach(), soft])
+        logits = (out.h.index_select(0, src) * out.h.index_select(0, dst)).sum(-1) / out.h.shape[1] ** 0.5
+        terms["adjacency"] = F.binary_cross_entropy_with_logits(logits, soft)
+        total = (w.profile * terms["profile"] + w.global_profile * terms["global_profile"]
+                 + w.adjacency * terms["adjacency"] + w.aux * terms["aux"])
+        if "kl" in terms:
+            total = total + w.kl * terms["kl"]
+        terms["loss"] = total
+        return terms

@@ -1,0 +1,282 @@
+"""The hierarchical encoder: atoms -> molecules -> configuration.
+
+Stage 1 passes messages over each molecule's bonds (:class:`IntraMolecularGNN`) and pools its atoms
+into one node (seed attention, DiffPool or mean). The concatenation layer builds the molecular graph:
+molecular centres within the cutoff D_t under the minimum image, with smooth switching weights and
+edge features from the distance and from orientation invariants of the two molecules. Stage 2 runs
+switching-weighted graph attention (:class:`SmoothGraphAttention`) over it, giving a latent h_i per
+molecule, and :class:`ConfigurationReadout` pools them into the configuration latent z.
+
+Only invariant quantities enter the networks (element features, bond lengths, centre distances,
+dot products of molecular directions), so h_i and z are invariant to translation, rotation, periodic
+re-wrapping and permutation of identical molecules; no count of atoms or molecules is built in.
+
+The topology (atom features, bonds, atom -> molecule map, masses, species) is stored in buffers by
+:meth:`HierarchicalEncoder.set_topology`; the weights do not depend on it, so one trained encoder
+serves any system size of the same chemistry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import scatter
+
+from latentcv.geometry import centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
+from latentcv.nn.intra import IntraMolecularGNN
+from latentcv.nn.orientation import MolecularDirections
+from latentcv.nn.pooling import make_pooling
+from latentcv.nn.pooling.seeds import SeedAttentionPooling
+from latentcv.nn.radial import GaussianBasis
+from latentcv.nn.readout import ConfigurationReadout
+from latentcv.nn.smooth_attention import SmoothGraphAttention
+
+
+@dataclass
+class EncoderConfig:
+    """Sizes and physical parameters of a :class:`HierarchicalEncoder`.
+
+    Attributes
+    ----------
+    atom_dim, node_dim, latent_dim : int
+        Sizes of atom embeddings, per-molecule latents h_i and the configuration latent z.
+    intra_layers, inter_layers, heads : int
+        Message-passing depths of stages 1 and 2, attention heads.
+    pooling : str
+        ``seeds``, ``diffpool`` or ``mean``.
+    seeds, min_seeds, clusters : int
+        Seed pooling's k_max and k_min; DiffPool's clusters per molecule.
+    cutoff : float
+        D_t, nm: molecular centres farther apart are not neighbours.
+    switch_on : float
+        nm; the switching weight is 1 below it and falls smoothly to 0 at ``cutoff``.
+    distance_basis : int
+        Gaussians in the expansion of centre distances.
+    directions : int
+        Learnt direction vectors per molecule for orientation invariants.
+    """
+
+    atom_dim: int = 32
+    node_dim: int = 64
+    latent_dim: int = 8
+    intra_layers: int = 2
+    inter_layers: int = 2
+    heads: int = 4
+    pooling: str = "seeds"
+    seeds: int = 4
+    min_seeds: int = 1
+    clusters: int = 2
+    cutoff: float = 0.6
+    switch_on: float = 0.45
+    distance_basis: int = 16
+    directions: int = 2
+
+    def to_dict(self) -> dict[str, int | float | str]:
+        return asdict(self)
+
+
+class MolecularGraph(NamedTuple):
+    """Directed molecular graph of a batch of frames (both directions of each pair listed).
+
+    ``src``, ``dst``: molecule indices [E]; ``weight``: switching weights [E]; ``distance``: nm [E];
+    ``unit``: unit vectors from dst to src [E, 3].
+    """
+
+    src: Tensor
+    dst: Tensor
+    weight: Tensor
+    distance: Tensor
+    unit: Tensor
+
+
+class AtomStage(NamedTuple):
+    """Stage 1 of B stacked frames: atom embeddings before (``x0``) and after (``x``) bonded message
+    passing [B n, atom_dim], frame-offset ``atom_mol`` [B n] and ``bonds`` [2, B Nb], ``n_mol`` = B M,
+    ``bond_length`` [B Nb] nm, molecular ``centres`` [B, M, 3] nm and atom ``offsets`` from their
+    centre [B, n, 3] nm."""
+
+    x0: Tensor
+    x: Tensor
+    atom_mol: Tensor
+    n_mol: int
+    bonds: Tensor
+    bond_length: Tensor
+    centres: Tensor
+    offsets: Tensor
+
+
+class EncoderOutput(NamedTuple):
+    """What the encoder computes for a batch of B frames of M molecules.
+
+    ``h``: per-molecule latents [B M, node_dim]; ``z``: configuration latents [B, latent_dim];
+    ``frame``: frame of each molecule [B M]; ``aux_loss``: pooling's auxiliary loss (scalar);
+    ``graph``: the molecular graph; ``nodes``: pooled molecule nodes before stage 2 [B M, node_dim];
+    ``atoms0``: atom embeddings before message passing [B n, atom_dim]; ``bond_length``: [B Nb] nm;
+    ``centres``: molecular centres [B, M, 3] nm.
+    """
+
+    h: Tensor
+    z: Tensor
+    frame: Tensor
+    aux_loss: Tensor
+    graph: MolecularGraph
+    nodes: Tensor
+    atoms0: Tensor
+    bond_length: Tensor
+    centres: Tensor
+
+
+class HierarchicalEncoder(torch.nn.Module):
+    """Atoms -> molecules -> configuration encoder (see the module docstring).
+
+    Parameters
+    ----------
+    feature_dim : int
+        Size of the invariant atom features the data layer produces.
+    config : EncoderConfig
+        Sizes and cutoffs.
+    """
+
+    __jit_ignored_attributes__ = ["config"]
+
+    def __init__(self, feature_dim: int, config: EncoderConfig) -> None:
+        super().__init__()
+        c = config
+        if not 0.0 < c.switch_on < c.cutoff:
+            raise ValueError(f"need 0 < switch_on ({c.switch_on}) < cutoff ({c.cutoff})")
+        self.config = c
+        self.cutoff = c.cutoff
+        self.switch_on = c.switch_on
+        self.intra = IntraMolecularGNN(feature_dim, c.atom_dim, c.intra_layers, c.heads)
+        pool_options: dict[str, int | float] = {}
+        if c.pooling == "seeds":
+            pool_options = {"seeds": c.seeds, "min_seeds": c.min_seeds}
+        elif c.pooling == "diffpool":
+            pool_options = {"clusters": c.clusters}
+        self.pool = make_pooling(c.pooling, c.atom_dim, **pool_options)
+        self.lift = torch.nn.Linear(c.atom_dim, c.node_dim)
+        self.directions = MolecularDirections(c.atom_dim, c.directions)
+        self.distance_basis = GaussianBasis(c.distance_basis, c.cutoff)
+        edge_dim = c.distance_basis + self.directions.relation_dim
+        self.inter = torch.nn.ModuleList(
+            [SmoothGraphAttention(c.node_dim, edge_dim, c.heads) for _ in range(c.inter_layers)]
+        )
+        self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
+        for name in ("features", "masses"):
+            self.register_buffer(name, torch.zeros(0))
+        for name in ("atom_mol", "bonds", "species", "reference_atom"):
+            self.register_buffer(name, torch.zeros(0, dtype=torch.long))
+
+    @torch.jit.unused
+    def set_topology(
+        self, features: Tensor, atom_mol: Tensor, bonds: Tensor, masses: Tensor, species: Tensor
+    ) -> None:
+        """Store the topology of the system to encode.
+
+        Parameters
+        ----------
+        features : Tensor[n, feature_dim]
+            Invariant atom features (virtual sites excluded).
+        atom_mol : Tensor[n]
+            Molecule index of each atom, 0 .. M-1.
+        bonds : Tensor[2, Nb]
+            Bonded atom pairs.
+        masses : Tensor[n]
+            dalton.
+        species : Tensor[M]
+            Species index of each molecule (identical molecules share one).
+        """
+        device = self.distance_basis.centres.device
+        n_mol = int(species.shape[0])
+        first = torch.full((n_mol,), features.shape[0], dtype=torch.long)
+        first = first.scatter_reduce(0, atom_mol.long(), torch.arange(features.shape[0]), "amin")
+        self.features = features.to(device, torch.float32)
+        self.atom_mol = atom_mol.to(device, torch.long)
+        self.bonds = bonds.to(device, torch.long)
+        self.masses = masses.to(device, torch.float32)
+        self.species = species.to(device, torch.long)
+        self.reference_atom = first.to(device)
+
+    @torch.jit.unused
+    def fix_pooling(self, positions: Tensor, box: Tensor) -> None:
+        """Fix the seed pooling's learnt seed count per species for export: the most frequent
+        rounded count over these frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm). Other
+        poolings have nothing to fix."""
+        if not isinstance(self.pool, SeedAttentionPooling):
+            return
+        with torch.no_grad():
+            atoms = self.stage_one(positions, box)
+            _, k = self.pool.counts(atoms.x, atoms.atom_mol, atoms.n_mol)
+            species = self.species.repeat(positions.shape[0])
+            fixed = torch.stack([torch.mode(k[species == s]).values for s in range(int(self.species.max()) + 1)])
+        self.pool.fix_counts(fixed)
+
+    def molecular_graph(self, centres: Tensor, box: Tensor) -> MolecularGraph:
+        """Neighbour pairs of molecular centres ``[B, M, 3]`` in boxes ``[B, 3, 3]`` (nm), with
+        frame offsets applied to the molecule indices."""
+        n_mol = centres.shape[1]
+        widths = torch.stack([box[:, 0, 0], box[:, 1, 1], box[:, 2, 2]], dim=1)  # reduced-form box widths
+        if bool((widths < 2.0 * self.cutoff).any()):
+            raise RuntimeError(
+                f"the box is narrower than twice the molecular cutoff {self.cutoff} nm: the minimum image "
+                "would miss neighbours; use a bigger system"
+            )
+        srcs, dsts, vecs = [], [], []
+        for f in range(centres.shape[0]):
+            i, j, dr, _ = neighbour_pairs(centres[f], box[f], self.cutoff)
+            srcs += [j + f * n_mol, i + f * n_mol]
+            dsts += [i + f * n_mol, j + f * n_mol]
+            vecs += [dr, -dr]
+        src, dst, vec = torch.cat(srcs), torch.cat(dsts), torch.cat(vecs)
+        distance = torch.sqrt((vec * vec).sum(-1))
+        weight = switch_polynomial(distance, self.switch_on, self.cutoff)
+        return MolecularGraph(src, dst, weight, distance, vec / distance.unsqueeze(-1))
+
+    def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
+        """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
+        ``box[B, 3, 3]``, nm); atoms and molecules of frame f are offset by f n and f M."""
+        n_frames, n_atoms = positions.shape[0], positions.shape[1]
+        n_mol = self.species.shape[0]
+        whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
+        centres = centres_of_mass(positions, box, self.atom_mol, self.reference_atom, self.masses)
+        offsets = whole - centres.index_select(1, self.atom_mol)  # atom displacement from its centre
+        bond_vec = whole[:, self.bonds[1]] - whole[:, self.bonds[0]]
+        bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
+        frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
+        atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
+        bonds = torch.cat([self.bonds + f * n_atoms for f in range(n_frames)], dim=1)
+        features = self.features.to(positions.dtype).repeat(n_frames, 1)
+        x0, x = self.intra(features, bonds, bond_length)
+        return AtomStage(x0, x, atom_mol, n_frames * n_mol, bonds, bond_length, centres, offsets)
+
+    def forward(self, positions: Tensor, box: Tensor) -> EncoderOutput:
+        """Encode B frames.
+
+        Parameters
+        ----------
+        positions : Tensor[B, n, 3]
+            Positions of the topology's atoms (virtual sites excluded), nm.
+        box : Tensor[B, 3, 3]
+            Box vectors as rows, reduced form, nm.
+        """
+        a = self.stage_one(positions, box)
+        n_frames, n_mol = positions.shape[0], self.species.shape[0]
+        pooled, aux_loss = self.pool(a.x, a.atom_mol, a.n_mol, self.species.repeat(n_frames), a.bonds)
+        nodes = self.lift(pooled)
+
+        # concatenation: the molecular graph with smooth weights and invariant edge features
+        graph = self.molecular_graph(a.centres, box)
+        u = self.directions.vectors(a.x, a.offsets.reshape(-1, 3), a.atom_mol, a.n_mol)
+        relations = self.directions.relations(u, graph.src, graph.dst, graph.unit)
+        edge_attr = graph.weight.unsqueeze(-1) * torch.cat(
+            [self.distance_basis(graph.distance), relations], dim=-1
+        )
+        h = nodes
+        for layer in self.inter:
+            h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
+        frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
+        z = self.readout(h, frame, n_frames)
+        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, a.x0, a.bond_length, a.centres)

@@ -83,7 +83,7 @@ def split_frames(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torc
 def _stage(model: HierarchicalAutoencoder, name: str, run_dir: Path, data: tuple[FrameTensors, FrameTensors],
            settings: Settings, epochs: int, resume: bool, verbose: bool) -> Path:
     """Run one training stage in ``run_dir`` (skipped when already done) and load its best weights."""
-    model.set_stage(name)
+    model.set_stage(name, freeze_stage_one=settings.stages.freeze_stage_one and settings.stages.molecule_epochs > 0)
     done = run_dir / STAGE_DONE
     if not done.is_file():
         if verbose:
@@ -132,13 +132,15 @@ def train_model(
     """
     settings = settings or Settings()
     run = Path(out)
-    if run.exists() and any(run.iterdir()) and not resume:
+    main = DistributedContext.from_env().is_main  # under torchrun, rank 0 owns the run folder
+    if main and run.exists() and any(run.iterdir()) and not resume:
         raise InputError(f"{run} already holds a run: pass --resume to continue it or choose another --out")
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
     frames = load_dataset(trajectories, topology, system_xml=system_xml, start=start, stop=stop, stride=stride)
     if frames.boxes is None:
         raise InputError("training needs periodic frames (a unit cell in every frame)")
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
     use_charges = settings.stages.use_charges
     inputs = encoder_inputs(frames.molecular, use_charges)
     positions = frames.positions.index_select(1, inputs.atoms)
@@ -156,9 +158,6 @@ def train_model(
     model = HierarchicalAutoencoder(encoder, settings.loss, variational=settings.stages.variational)
     if settings.stages.molecule_epochs > 0:
         _stage(model, "molecule", run / "molecule", data, settings, settings.stages.molecule_epochs, resume, verbose)
-        if settings.stages.freeze_stage_one:
-            for module in model.stage_one_modules():
-                module.requires_grad_(False)
     _stage(model, "configuration", run, data, settings, settings.train.epochs, resume, verbose)
     if not DistributedContext.from_env().is_main:
         return TrainSummary(run, run / MODEL_FILE, {})

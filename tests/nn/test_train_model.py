@@ -102,15 +102,32 @@ def test_interrupted_training_resumes_without_loss(phase_runs, tmp_path) -> None
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--traj", "missing.dcd:melt", "--top", "missing.pdb", "--out", "x"], "missing"),
-        (["--traj", "t.dcd", "--out", "x", "--config", "CONFIG"], "unknown config section"),
-        (["--traj", "t.dcd", "--out", "x", "--pooling", "max"], "model.pooling must be one of"),
+        (["--traj", "missing.dcd:melt", "--top", "missing.pdb"], "missing"),
+        (["--traj", "t.dcd", "--config", "CONFIG"], "unknown config section"),
+        (["--traj", "t.dcd", "--pooling", "max"], "model.pooling must be one of"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, extra: list[str], message: str) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("optimizer: {lr: 1}\n")
-    proc = _cli("train", *[str(config) if a == "CONFIG" else a for a in extra])
+    out = tmp_path / "run"
+    proc = _cli("train", "--out", str(out), *[str(config) if a == "CONFIG" else a for a in extra])
     assert proc.returncode == 2
+    assert not out.exists(), "bad input must not leave a run folder behind"
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_two_process_ddp_training_on_cpu(phase_runs, tmp_path) -> None:
+    """`torchrun --nproc_per_node=2` with gloo: both stages train, rank 0 alone writes the run."""
+    out = tmp_path / "ddp"
+    config = tmp_path / "small.json"
+    config.write_text(json.dumps({**SMALL, "train": {**SMALL["train"], "epochs": 1}}))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "latentcv.cli",
+           "train", *sum((["--traj", t] for t in _trajs(phase_runs)), []), "--top",
+           str(phase_runs["crystal"] / "topology.pdb"), "--out", str(out), "--config", str(config)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("model: ") == 1, "only rank 0 reports and writes the model"
+    assert "training on cpu x2" in proc.stdout
+    assert (out / "model.pt").is_file() and (out / "molecule" / "stage.done").is_file()

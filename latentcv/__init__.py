@@ -16,6 +16,18 @@ import torch  # noqa: F401  (must precede openmmtorch and the loading of OpenMM'
 __version__ = "0.1.0"
 
 
+def train(trajectories, topology, out, settings=None, **options):  # type: ignore[no-untyped-def]
+    """Train the hierarchical autoencoder: the Python form of ``latentcv train``.
+
+    See :func:`latentcv.nn.train_model.train_model` for the parameters (``system_xml``, ``resume``,
+    ``start``, ``stop``, ``stride``, ``verbose``) and :class:`latentcv.nn.settings.Settings` for
+    ``settings``. Returns a :class:`latentcv.nn.train_model.TrainSummary`.
+    """
+    from latentcv.nn.train_model import train_model
+
+    return train_model(trajectories, topology, out, settings, **options)
+
+
 def _drop_simtk_warning(record: logging.LogRecord) -> bool:
     """openmmtorch 1.5 imports the deprecated ``simtk.openmm``, which logs a warning on the root
     logger at every import; that warning is about openmmtorch's code, not the user's."""

@@ -123,6 +123,58 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_build)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from latentcv.nn.settings import Settings
+    from latentcv.nn.train_model import train_model
+
+    settings = Settings.load(args.config, overrides={
+        "model": {"pooling": args.pooling, "latent_dim": args.latent_dim, "cutoff": args.cutoff},
+        "stages": {"molecule_epochs": args.molecule_epochs, "variational": args.variational or None,
+                   "freeze_stage_one": False if args.fine_tune else None,
+                   "use_charges": args.charges or None},
+        "train": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+                  "device": args.device},
+    })
+    topology = args.top or args.traj[0].split(":")[0]
+    train_model(args.traj, topology, args.out, settings, system_xml=args.system_xml, resume=args.resume,
+                start=args.start, stop=args.stop, stride=args.stride)
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train the hierarchical graph autoencoder on crystal and melt trajectories",
+        description="Train the hierarchical graph autoencoder (molecule stage, then configuration stage) "
+        "on MD trajectories. Writes OUT/model.pt, settings.json, metrics.csv, loss.png, latent.png, "
+        "latents.npz, metrics.json and checkpoints (best.pt, latest.pt); --resume continues a run.",
+    )
+    p.add_argument("--traj", action="append", required=True, metavar="FILE[:LABEL]",
+                   help="trajectory in any MDTraj format, optionally labelled (melt.dcd:melt); repeatable")
+    p.add_argument("--top", help="topology (pdb, gro, prmtop, psf, h5, or system XML beside a PDB); "
+                   "default: the first --traj, when it carries its topology (PDB, H5, GRO)")
+    p.add_argument("--system-xml", help="OpenMM System XML (masses, charges, virtual sites)")
+    p.add_argument("--out", required=True, help="run folder, e.g. runs/NAME")
+    p.add_argument("--config", help="YAML/JSON with sections model, loss, stages, train")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoints")
+    p.add_argument("--epochs", type=int, help="epochs of the configuration stage")
+    p.add_argument("--molecule-epochs", type=int, help="epochs of the molecule stage (0 skips it)")
+    p.add_argument("--fine-tune", action="store_true", help="fine-tune stage 1 in stage 2 instead of freezing it")
+    p.add_argument("--variational", action="store_true", help="train a VAE (KL term on z)")
+    p.add_argument("--charges", action="store_true", help="read partial charges (needs --system-xml)")
+    p.add_argument("--batch-size", type=int, help="frames per batch")
+    p.add_argument("--lr", type=float, help="learning rate (AdamW)")
+    p.add_argument("--pooling", help="molecule pooling: seeds, diffpool or mean")
+    p.add_argument("--latent-dim", type=int, help="size of the configuration latent z")
+    p.add_argument("--cutoff", type=float, help="molecular-graph cutoff D_t (nm)")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--start", type=int, default=0, help="first frame of each trajectory")
+    p.add_argument("--stop", type=int, default=None, help="frame to stop before")
+    p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
+    p.set_defaults(func=_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``latentcv`` command."""
     parser = argparse.ArgumentParser(
@@ -132,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_doctor, _add_simulate, _add_build):
+    for add in (_add_doctor, _add_simulate, _add_build, _add_train):
         add(sub)
     return parser
 

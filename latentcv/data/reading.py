@@ -11,6 +11,7 @@ import mdtraj as md
 import numpy as np
 
 from latentcv.errors import InputError
+from latentcv.quiet import quiet_c_stdout
 
 DEFAULT_CHUNK = 500
 """Frames read from disk at a time."""
@@ -64,7 +65,7 @@ def count_atoms(path: Path) -> int | None:
             return md.load_topology(str(path)).n_atoms
         if not name.endswith(_STREAM_FORMATS):
             return None
-        with md.open(str(path)) as handle:
+        with quiet_c_stdout(), md.open(str(path)) as handle:
             n_frames = len(handle)
             n_atoms = handle.read(n_frames=1)[0].shape[1]
     except Exception as error:  # MDTraj raises many types for unreadable files
@@ -134,7 +135,8 @@ def iter_frames(
     expected = topology.n_atoms if atoms is None else len(atoms)
     while stop is None or first < stop:
         try:
-            piece = next(loader)
+            with quiet_c_stdout():
+                piece = next(loader)
         except StopIteration:
             return
         except Exception as error:  # MDTraj raises many types for damaged files

@@ -6,10 +6,7 @@ Used by ``latentcv doctor`` and by the tests that compare PLUMED with PyTorch: v
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +16,7 @@ import torch
 
 from latentcv.md.plumed_input import pytorch_model_lines
 from latentcv.md.plumed_kernel import PlumedInstall
-
-
-@contextlib.contextmanager
-def _quiet_c_stdout() -> Iterator[None]:
-    """Silence C-level stdout (MDTraj's DCD reader prints "dcdplugin) ..." lines at every load)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 1)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+from latentcv.quiet import quiet_c_stdout
 
 
 def write_dcd(path: str | os.PathLike[str], positions: np.ndarray, boxes: np.ndarray) -> mdtraj.Trajectory:
@@ -58,7 +42,7 @@ def write_dcd(path: str | os.PathLike[str], positions: np.ndarray, boxes: np.nda
     traj = mdtraj.Trajectory(np.asarray(positions, dtype=np.float32), top)
     traj.unitcell_vectors = np.asarray(boxes, dtype=np.float32)
     traj.save_dcd(str(path))
-    with _quiet_c_stdout():
+    with quiet_c_stdout():
         return mdtraj.load_dcd(str(path), top=top)
 
 

@@ -86,15 +86,28 @@ class HierarchicalAutoencoder(torch.nn.Module):
         self.bond_head = mlp([c.atom_dim + c.node_dim, c.atom_dim, 1])
         self.logvar_head = mlp([c.latent_dim, c.latent_dim, c.latent_dim]) if variational else None
 
-    def set_stage(self, stage: str) -> None:
-        """Select the loss of a training stage (``molecule`` or ``configuration``)."""
+    def set_stage(self, stage: str, freeze_stage_one: bool = True) -> None:
+        """Select a training stage's loss and its trainable parameters.
+
+        ``molecule`` trains stage 1, the pooling and the bond decoder only. ``configuration``
+        trains the rest, and stage 1 and the pooling too unless ``freeze_stage_one``; the bond
+        decoder is not part of its loss and stays frozen (DDP needs every trained parameter used).
+        """
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
         self.stage = stage
-
-    def stage_one_modules(self) -> list[torch.nn.Module]:
-        """Modules that the molecule stage trains (and the configuration stage may freeze)."""
-        return [self.encoder.intra, self.encoder.pool, self.bond_head]
+        e = self.encoder
+        molecule_modules = [e.intra, e.pool, e.lift, self.bond_head]
+        if stage == "molecule":
+            self.requires_grad_(False)
+            for module in molecule_modules:
+                module.requires_grad_(True)
+        else:
+            self.requires_grad_(True)
+            self.bond_head.requires_grad_(False)
+            if freeze_stage_one:
+                e.intra.requires_grad_(False)
+                e.pool.requires_grad_(False)
 
     def profiles(self, out: EncoderOutput) -> Tensor:
         """Per-molecule neighbour-distance profiles ``[B M, bins]`` (targets)."""

@@ -103,7 +103,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            object.__setattr__(self, f.name, _coerce(f.name, f.type, getattr(self, f.name)))
+            object.__setattr__(self, f.name, coerce_option(f.name, f.type, getattr(self, f.name)))
         _check_ranges(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return values
 
 
-def _coerce(name: str, type_name: str, value: Any) -> Any:
+def coerce_option(name: str, type_name: str, value: Any) -> Any:
     """``value`` as the field's type. Strings are parsed (CLI values, and YAML reads ``1e-3``
     without a dot as a string); bools are not taken for numbers, nor fractional floats for ints."""
     kind = {"int": int, "float": float, "bool": bool, "str": str}[type_name]
@@ -202,7 +202,23 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
             return number
         if kind is int and math.isfinite(number) and number == int(number):
             return int(number)
-    raise InputError(f"training option {name} must be {'an' if kind is int else 'a'} {type_name}, got {value!r}")
+    raise InputError(f"option {name} must be {'an' if kind is int else 'a'} {type_name}, got {value!r}")
+
+
+def typed_from_dict(cls: type, values: Mapping[str, Any], section: str) -> Any:
+    """An instance of the dataclass ``cls`` from a mapping: unknown keys refused, values coerced to
+    the fields' types (int, float, bool, str) as :func:`coerce_option` does.
+
+    Raises
+    ------
+    InputError
+        Naming the section and the offending key.
+    """
+    known = {f.name: f.type for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InputError(f"unknown {section} option(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return cls(**{k: coerce_option(f"{section}.{k}", known[k], v) for k, v in values.items()})
 
 
 def _check_ranges(config: TrainConfig) -> None:

@@ -1,0 +1,194 @@
+"""``latentcv train``: trajectories in, a trained hierarchical autoencoder out.
+
+Two stages through the model-agnostic trainer (:mod:`latentcv.training`): the molecule
+autoencoder (stage 1 and pooling, reconstructing bond lengths) in ``RUN/molecule/``, then the
+configuration autoencoder on top (stage 1 frozen or fine-tuned) in ``RUN/``. Afterwards the seed
+count of the pooling is fixed, and the run gets ``model.pt`` (size-independent), ``latents.npz``,
+``latent.png`` (z coloured by phase label) and ``metrics.json`` (held-out separation of the
+labelled phases by nearest latent centroid). Each stage resumes from its ``latest.pt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentcv.data.dataset import FrameDataset, load_dataset
+from latentcv.data.specs import TrajectorySpec
+from latentcv.errors import InputError
+from latentcv.nn.autoencoder import HierarchicalAutoencoder
+from latentcv.nn.bundle import MODEL_FILE, save_bundle
+from latentcv.nn.encoder import HierarchicalEncoder
+from latentcv.nn.inputs import encoder_inputs, feature_dim
+from latentcv.nn.latents import encode_frames, plot_latent, separation_accuracy
+from latentcv.nn.settings import Settings
+from latentcv.training import fit, load_weights, seed_everything
+from latentcv.training.distributed import DistributedContext
+
+STAGE_DONE = "stage.done"
+#: Frames used to fix the seed pooling's count for export.
+FIX_POOLING_FRAMES = 64
+
+
+class FrameTensors(torch.utils.data.Dataset):
+    """Frames as ``(positions[n, 3], box[3, 3], label)`` for the encoder's n atoms (nm)."""
+
+    def __init__(self, positions: torch.Tensor, boxes: torch.Tensor, labels: torch.Tensor) -> None:
+        self.positions, self.boxes, self.labels = positions, boxes, labels
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.positions[i], self.boxes[i], self.labels[i]
+
+
+@dataclass
+class TrainSummary:
+    """What a training run produced.
+
+    Attributes
+    ----------
+    run_dir : Path
+    model_file : Path
+    metrics : dict
+        Held-out accuracy (when labels exist), frame counts, best validation loss.
+    """
+
+    run_dir: Path
+    model_file: Path
+    metrics: dict
+
+
+def split_frames(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training and held-out frame indices, stratified by label (every label in both when it can)."""
+    generator = torch.Generator().manual_seed(seed)
+    train, valid = [], []
+    for value in labels.unique():
+        members = torch.nonzero(labels == value).flatten()
+        members = members[torch.randperm(len(members), generator=generator)]
+        n_valid = int(round(fraction * len(members))) if len(members) > 1 else 0
+        n_valid = min(max(n_valid, 1 if len(members) > 1 else 0), len(members) - 1)
+        valid.append(members[:n_valid])
+        train.append(members[n_valid:])
+    return torch.sort(torch.cat(train)).values, torch.sort(torch.cat(valid)).values
+
+
+def _stage(model: HierarchicalAutoencoder, name: str, run_dir: Path, data: tuple[FrameTensors, FrameTensors],
+           settings: Settings, epochs: int, resume: bool, verbose: bool) -> Path:
+    """Run one training stage in ``run_dir`` (skipped when already done) and load its best weights."""
+    model.set_stage(name, freeze_stage_one=settings.stages.freeze_stage_one and settings.stages.molecule_epochs > 0)
+    done = run_dir / STAGE_DONE
+    if not done.is_file():
+        if verbose:
+            print(f"== stage '{name}': {epochs} epochs in {run_dir}", flush=True)
+        config = settings.train.replace(epochs=epochs, valid_fraction=0.0)
+        result = fit(model, data[0], data[1], config, run_dir, resume=resume and (run_dir / "latest.pt").is_file(),
+                     verbose=verbose)
+        if result.interrupted:
+            raise KeyboardInterrupt
+        if DistributedContext.from_env().is_main:
+            done.write_text(json.dumps({"epochs": result.epochs, "best_epoch": result.best_epoch}))
+    load_weights(run_dir / "best.pt", model, ema=True)
+    return run_dir
+
+
+def train_model(
+    trajectories: Sequence[str | TrajectorySpec],
+    topology: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    settings: Settings | None = None,
+    system_xml: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    start: int = 0,
+    stop: int | None = None,
+    stride: int = 1,
+    verbose: bool = True,
+) -> TrainSummary:
+    """Train the hierarchical autoencoder on labelled trajectories (see the module docstring).
+
+    Parameters
+    ----------
+    trajectories : sequence of str or TrajectorySpec
+        ``"file"`` or ``"file:label"`` (e.g. ``melt.dcd:melt``), any MDTraj format.
+    topology : path
+        Topology file (PDB, GRO, PRMTOP, PSF, H5, or an OpenMM System XML beside a PDB).
+    out : path
+        Run folder.
+    settings : Settings, optional
+        Model, loss, stage and trainer options; defaults otherwise.
+    system_xml : path, optional
+        OpenMM System XML (masses, charges, virtual sites).
+    resume : bool
+        Continue an interrupted run in ``out``.
+    start, stop, stride : int
+        Frames of each trajectory to use.
+    """
+    settings = settings or Settings()
+    run = Path(out)
+    main = DistributedContext.from_env().is_main  # under torchrun, rank 0 owns the run folder
+    if main and run.exists() and any(run.iterdir()) and not resume:
+        raise InputError(f"{run} already holds a run: pass --resume to continue it or choose another --out")
+    frames = load_dataset(trajectories, topology, system_xml=system_xml, start=start, stop=stop, stride=stride)
+    if frames.boxes is None:
+        raise InputError("training needs periodic frames (a unit cell in every frame)")
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
+    use_charges = settings.stages.use_charges
+    inputs = encoder_inputs(frames.molecular, use_charges)
+    positions = frames.positions.index_select(1, inputs.atoms)
+    train_idx, valid_idx = split_frames(frames.labels, settings.stages.valid_fraction, settings.train.seed)
+    data = (FrameTensors(positions[train_idx], frames.boxes[train_idx], frames.labels[train_idx]),
+            FrameTensors(positions[valid_idx], frames.boxes[valid_idx], frames.labels[valid_idx]))
+    if verbose:
+        print(f"{len(frames)} frames of {frames.molecular.n_molecules} molecules "
+              f"({len(train_idx)} training, {len(valid_idx)} held out); labels: {frames.label_names or 'none'}",
+              flush=True)
+
+    seed_everything(settings.train.seed)
+    encoder = HierarchicalEncoder(feature_dim(frames.molecular.vocabulary), settings.model)
+    encoder.set_topology(*inputs.topology())
+    model = HierarchicalAutoencoder(encoder, settings.loss, variational=settings.stages.variational)
+    if settings.stages.molecule_epochs > 0:
+        _stage(model, "molecule", run / "molecule", data, settings, settings.stages.molecule_epochs, resume, verbose)
+    _stage(model, "configuration", run, data, settings, settings.train.epochs, resume, verbose)
+    if not DistributedContext.from_env().is_main:
+        return TrainSummary(run, run / MODEL_FILE, {})
+    return _finish(model.encoder.cpu(), frames, positions, train_idx, valid_idx, use_charges, run, verbose)
+
+
+def _finish(encoder: HierarchicalEncoder, frames: FrameDataset, positions: torch.Tensor,
+            train_idx: torch.Tensor, valid_idx: torch.Tensor, use_charges: bool, run: Path,
+            verbose: bool) -> TrainSummary:
+    """Fix the pooling, write model.pt, latents, the latent map and the metrics."""
+    assert frames.boxes is not None
+    encoder.eval()
+    fix = train_idx[: FIX_POOLING_FRAMES]
+    encoder.fix_pooling(positions[fix], frames.boxes[fix])
+    z = encode_frames(encoder, positions, frames.boxes)
+    labels = frames.labels.numpy()
+    held_out = np.zeros(len(labels), dtype=bool)
+    held_out[valid_idx.numpy()] = True
+    np.savez(run / "latents.npz", z=z, labels=labels, held_out=held_out,
+             label_names=np.array(frames.label_names, dtype=str))
+    plot_latent(run / "latent.png", z, labels, frames.label_names, held_out)
+    metrics: dict = {"frames": len(labels), "training_frames": int((~held_out).sum()),
+                     "held_out_frames": int(held_out.sum()), "molecules": frames.molecular.n_molecules,
+                     "label_names": frames.label_names}
+    if len(set(labels[labels >= 0].tolist())) >= 2:
+        metrics["held_out_accuracy"] = separation_accuracy(z, labels, held_out)
+    (run / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    model_file = save_bundle(run / MODEL_FILE, encoder, frames.molecular.vocabulary, use_charges,
+                             frames.label_names, metrics)
+    if verbose:
+        accuracy = metrics.get("held_out_accuracy")
+        shown = f"; held-out phase accuracy {accuracy:.3f} (nearest latent centroid)" if accuracy is not None else ""
+        print(f"model: {model_file}; latent map: {run / 'latent.png'}{shown}", flush=True)
+    return TrainSummary(run, model_file, metrics)

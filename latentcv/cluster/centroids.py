@@ -7,6 +7,7 @@ the lowest BIC over a range of candidate k. Both heads expose ``centres`` (k, d)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +98,15 @@ def choose_k_bic(
     return min(scores, key=scores.__getitem__), scores
 
 
+def resolve_k(
+    n_clusters: int | None, pts: NDArray[np.float64], choose: Callable[[], tuple[int, dict[int, float]]]
+) -> tuple[int, dict[int, float]]:
+    """The given k (checked against the number of points), or ``choose()``'s k and its scores."""
+    if n_clusters is None:
+        return choose()
+    return check_n_clusters(n_clusters, pts.shape[0]), {}
+
+
 @dataclass
 class KMeansHead:
     """k-means on latent points; k by silhouette when ``n_clusters`` is None.
@@ -127,11 +137,9 @@ class KMeansHead:
     def fit(self, X: ArrayLike) -> KMeansHead:
         """Fit on ``X`` of shape (n_points, d); returns self."""
         pts = check_points(X)
-        self.scores: dict[int, float] = {}
-        if self.n_clusters is None:
-            k, self.scores = choose_k_silhouette(pts, self.k_range, self.seed)
-        else:
-            k = check_n_clusters(self.n_clusters, pts.shape[0])
+        k, self.scores = resolve_k(
+            self.n_clusters, pts, lambda: choose_k_silhouette(pts, self.k_range, self.seed)
+        )
         self._model = KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit(pts)
         self.centres: NDArray[np.float64] = self._model.cluster_centers_
         self.labels_: NDArray[np.int64] = self._model.labels_.astype(np.int64)
@@ -175,11 +183,9 @@ class GaussianMixtureHead:
     def fit(self, X: ArrayLike) -> GaussianMixtureHead:
         """Fit on ``X`` of shape (n_points, d); returns self."""
         pts = check_points(X)
-        self.scores: dict[int, float] = {}
-        if self.n_clusters is None:
-            k, self.scores = choose_k_bic(pts, self.k_range, self.covariance_type, self.seed)
-        else:
-            k = check_n_clusters(self.n_clusters, pts.shape[0])
+        k, self.scores = resolve_k(
+            self.n_clusters, pts, lambda: choose_k_bic(pts, self.k_range, self.covariance_type, self.seed)
+        )
         self._model = GaussianMixture(k, covariance_type=self.covariance_type, random_state=self.seed)
         self._model.fit(pts)
         self.centres: NDArray[np.float64] = self._model.means_

@@ -72,7 +72,9 @@ def compare_heads(
     ref = None if labels is None else check_labels(labels, pts.shape[0])
     aug = None if X_aug is None else check_view(pts, X_aug)
     config = nmc_config if nmc_config is not None else NMCConfig()
-    nmc, nmc_reseeded = (NeuralModeClustering(replace(config, seed=s)).fit(pts, aug) for s in (seed, seed + 1))
+    nmc, nmc_reseeded = (
+        NeuralModeClustering(replace(config, seed=s)).fit(pts, aug) for s in (seed, seed + 1)
+    )
     if n_clusters is None:
         n_clusters = len(np.unique(ref)) if ref is not None else len(nmc.centres)
     scores, predictions = [], {}

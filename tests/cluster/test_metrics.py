@@ -29,7 +29,8 @@ def test_nmi_and_ari_equal_scikit_learn() -> None:
     assert nmi(pred, labels) == normalized_mutual_info_score(labels, pred)
     assert ari(pred, labels) == adjusted_rand_score(labels, pred)
     assert 0.3 < nmi(pred, labels) < 0.9  # a partial agreement, not a degenerate case
-    assert label_scores(pred, labels) == {"acc": accuracy(pred, labels), "nmi": nmi(pred, labels), "ari": ari(pred, labels)}
+    expected = {"acc": accuracy(pred, labels), "nmi": nmi(pred, labels), "ari": ari(pred, labels)}
+    assert label_scores(pred, labels) == expected
 
 
 def test_stability_scores(blobs) -> None:

@@ -10,7 +10,8 @@ from latentcv.cluster.nmc.modes import seek_modes
 from latentcv.cluster.nmc.persistence import knn_edges, prune_modes
 
 BIG = np.array([[0.0, 0.0], [6.0, 0.0], [3.0, 5.0]])
-# Two narrow, light bumps (weights 1e-3 to 2e-3 of a big one) 1.2 away from each big mean: local maxima of the density, shallow basins.
+# Two narrow, light bumps (weights 1e-3 to 2e-3 of a big one) 1.2 away from each big mean:
+# local maxima of the density with shallow basins.
 DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0]]) * 1.2
 BUMPS = (BIG[:, None, :] + DIRECTIONS[None]).reshape(-1, 2)
 OWNER = np.repeat(np.arange(3), 2)  # the big mode each bump belongs to

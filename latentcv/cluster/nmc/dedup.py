@@ -102,7 +102,8 @@ def deduplicate(
     Deduplicated
     """
     if endpoints.shape[0] < 2:
-        return Deduplicated(endpoints.copy(), values.copy(), np.zeros(len(endpoints), np.int64), 0.0, "dbscan")
+        groups = np.zeros(len(endpoints), np.int64)
+        return Deduplicated(endpoints.copy(), values.copy(), groups, 0.0, "dbscan")
     eps = nn_quantile_eps(endpoints, eps_quantile, min_eps)
     labels = DBSCAN(eps=eps, min_samples=min(min_samples, len(endpoints))).fit_predict(endpoints)
     n_found = len(set(labels.tolist()) - {-1})

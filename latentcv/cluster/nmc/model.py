@@ -125,10 +125,12 @@ class NeuralModeClustering:
         self._scale = float(np.sqrt(pts.var(axis=0).mean())) or 1.0
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            self.potential = PotentialMLP(pts.shape[1], cfg.hidden, cfg.depth, cfg.length_scale).to(cfg.device, torch.float64)
+            potential = PotentialMLP(pts.shape[1], cfg.hidden, cfg.depth, cfg.length_scale)
+        self.potential = potential.to(cfg.device, torch.float64)
         generator = torch.Generator(device=cfg.device).manual_seed(cfg.seed)
         z_aug = None if aug is None else self._standardise(aug)
-        self.loss_history = train_potential(self.potential, self._standardise(pts), z_aug, cfg.training, generator)
+        z = self._standardise(pts)
+        self.loss_history = train_potential(self.potential, z, z_aug, cfg.training, generator)
         self.ascent = self._climb(pts)
         self.dedup = deduplicate(
             self.ascent.endpoints.cpu().numpy(),
@@ -176,7 +178,7 @@ class NeuralModeClustering:
             "dedup_method": self.dedup.method,
             "dbscan_eps": self.dedup.eps,
             "persistence": [None if not np.isfinite(p) else float(p) for p in self.pruned.persistence],
-            "persistence_threshold": None if not np.isfinite(self.pruned.threshold) else self.pruned.threshold,
+            "persistence_threshold": self.pruned.threshold if np.isfinite(self.pruned.threshold) else None,
             "ascent_iterations": self.ascent.n_iter,
             "ascent_converged_fraction": float(self.ascent.converged.double().mean()),
             "final_loss": self.loss_history[-1],
@@ -188,7 +190,8 @@ class NeuralModeClustering:
 
     def _climb(self, pts: NDArray[np.float64]) -> Ascent:
         cfg = self.config
-        return seek_modes(self.potential, self._standardise(pts), cfg.ascent_step, cfg.ascent_tol, cfg.ascent_max_iter)
+        z = self._standardise(pts)
+        return seek_modes(self.potential, z, cfg.ascent_step, cfg.ascent_tol, cfg.ascent_max_iter)
 
     def _phi_numpy(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
         with torch.no_grad():

@@ -187,7 +187,9 @@ def prune_modes(
     return Pruned(survivor.astype(np.int64), order[keep_mask[order]].astype(np.int64), persistence, threshold)
 
 
-def _replay_merges(tree: gudhi.SimplexTree, death_edge: dict[tuple[int, ...], int], m: int) -> NDArray[np.int64]:
+def _replay_merges(
+    tree: gudhi.SimplexTree, death_edge: dict[tuple[int, ...], int], m: int
+) -> NDArray[np.int64]:
     """For every mortal vertex, the birth vertex of the component it merged into (−1 if immortal).
 
     Replays gudhi's filtration order with a union-find whose roots are the components' birth

@@ -175,6 +175,92 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_train)
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    from latentcv.cv.basins import find_basins
+
+    basins = find_basins(args.model, args.traj, args.top or args.traj[0].split(":")[0], args.out, args.method,
+                         system_xml=args.system_xml, crystal_label=args.crystal_label,
+                         melt_label=args.melt_label, stride=args.stride, seed=args.seed)
+    print(f"basins ({basins.method}) and CV heads written to {args.model}/heads.json; report in {args.out}")
+    return 0
+
+
+def _add_cluster(sub: argparse._SubParsersAction) -> None:
+    from latentcv.cv.basins import METHODS
+
+    p = sub.add_parser(
+        "cluster",
+        help="find the crystal and melt basins in latent space and define the CV heads",
+        description="Cluster the latents of labelled crystal and melt frames (k-means, Gaussian mixture or "
+        "neural mode clustering, all scored), name the basins after the labels, define the CV heads "
+        "(progress, distance, crystal_count) and write them into MODEL/heads.json. OUT gets results.json, "
+        "predictions.npy, comparison.csv/.tex, latent.png and cv_hist.png.",
+    )
+    p.add_argument("--model", required=True, help="run folder of `latentcv train`")
+    p.add_argument("--traj", action="append", required=True, metavar="FILE:LABEL",
+                   help="labelled trajectory (crystal.dcd:crystal, melt.dcd:melt); repeatable")
+    p.add_argument("--top", help="topology; default: the first --traj when it carries one")
+    p.add_argument("--system-xml", help="OpenMM System XML (masses, charges, virtual sites)")
+    p.add_argument("--method", default="kmeans", choices=METHODS, help="clustering that defines the centres")
+    p.add_argument("--out", required=True, help="folder for the clustering report and plots")
+    p.add_argument("--crystal-label", default="crystal", help="label of the crystal frames (default crystal)")
+    p.add_argument("--melt-label", default="melt", help="label of the melt frames (default melt)")
+    p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the clustering")
+    p.set_defaults(func=_cluster)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from latentcv.cv.export_run import export_run
+
+    heads = [h.strip() for h in args.cv.split(",") if h.strip()]
+    folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature)
+    print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export the CV to TorchScript for OpenMM (TorchForce) and PLUMED (PYTORCH_MODEL)",
+        description="Write CV_DIR/openmm_cv<k>.pt (one per CV component, forward(positions[N,3], "
+        "boxvectors[3,3]) -> scalar over every particle of the System), plumed_cv.ptc, plumed.dat and "
+        "metadata.json for the system of --top.",
+    )
+    p.add_argument("--model", required=True, help="run folder (model.pt and heads.json from `latentcv cluster`)")
+    p.add_argument("--top", required=True, help="topology of the system to bias (PDB etc.; any size)")
+    p.add_argument("--out", required=True, help="CV folder to write")
+    p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count")
+    p.add_argument("--dtype", default="float32", help="precision of the OpenMM files: float32 or float64")
+    p.add_argument("--system-xml", help="OpenMM System XML (needed when the model reads charges)")
+    p.add_argument("--temperature", type=float, default=300.0, help="K, for the METAD line of plumed.dat")
+    p.set_defaults(func=_export)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from latentcv.cv.evaluate import evaluate_cv
+
+    values, _ = evaluate_cv(args.cv, args.traj, args.top, args.out, forces=args.forces, stride=args.stride)
+    print(f"{len(values)} frames: CV written to {args.out}" + (" (forces beside it)" if args.forces else ""))
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate an exported CV on a trajectory through the exported file itself",
+        description="CV values per frame (and, with --forces, -dCV/dx per component) computed by the exported "
+        "openmm_cv<k>.pt files on every particle, as OpenMM will: check a CV before biasing with it.",
+    )
+    p.add_argument("--cv", required=True, help="CV folder from `latentcv export`")
+    p.add_argument("--traj", required=True, help="trajectory (any MDTraj format)")
+    p.add_argument("--top", required=True, help="topology of the trajectory (the exported system's)")
+    p.add_argument("--out", required=True, help="CSV to write (frame, one column per CV component)")
+    p.add_argument("--forces", action="store_true", help="also write OUT_forces.npy: -dCV/dx, (frames, n_cv, N, 3)")
+    p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
+    p.set_defaults(func=_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``latentcv`` command."""
     parser = argparse.ArgumentParser(
@@ -184,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_doctor, _add_simulate, _add_build, _add_train):
+    for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate):
         add(sub)
     return parser
 

@@ -30,3 +30,24 @@ def phase_runs(tmp_path_factory) -> dict[str, Path]:
         simulate(config, root / name, progress=False)
         runs[name] = root / name
     return runs
+
+
+#: A small model: enough to separate ice from water in a few epochs on the CPU.
+SMALL_MODEL = {"model": {"atom_dim": 16, "node_dim": 32, "latent_dim": 4, "heads": 4},
+               "stages": {"molecule_epochs": 1}, "train": {"epochs": 3, "batch_size": 4, "lr": 2e-3}}
+
+
+def labelled_trajectories(runs: dict[str, Path]) -> list[str]:
+    """``file:label`` arguments for the crystal and melt runs of :func:`phase_runs`."""
+    return [f"{runs['crystal'] / 'trajectory.dcd'}:crystal", f"{runs['melt'] / 'trajectory.dcd'}:melt"]
+
+
+@pytest.fixture(scope="session")
+def trained_run(phase_runs, tmp_path_factory):
+    """A model trained once per session on the phase runs: (runs, TrainSummary)."""
+    from latentcv.nn.settings import Settings
+
+    out = tmp_path_factory.mktemp("run") / "ice-water"
+    summary = latentcv.train(labelled_trajectories(phase_runs), phase_runs["crystal"] / "topology.pdb", out,
+                             Settings.load(overrides=SMALL_MODEL), verbose=False)
+    return phase_runs, summary

@@ -196,5 +196,7 @@ def export_cv(
         "versions": {"latentcv": __version__, "torch": torch.__version__},
         **(extra_metadata or {}),
     }
-    _atomic_write_text(out / METADATA, json.dumps(metadata, indent=1))
+    # the atom list on one line, the rest readable
+    text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1).replace('"__ATOMS__"', json.dumps(atoms))
+    _atomic_write_text(out / METADATA, text)
     return out

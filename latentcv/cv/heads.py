@@ -2,7 +2,9 @@
 
 Each head maps the encoder's output for one frame to CV values ``[n_cv]``; there is no argmin,
 argmax or rounding, and the only non-smooth function, a Euclidean norm, is softened as
-``sqrt(|x|² + ε²)`` so that every head has continuous derivatives everywhere.
+``sqrt(|x|² + ε²)`` so that every head has continuous derivatives everywhere. ε is a small
+fraction (:data:`SOFT_NORM_FRACTION`) of the head's own length scale (basin separation, count
+radius), since latent spaces have no natural unit.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from torch import Tensor
 
 from latentcv.nn.mlp import mlp
 
-#: ε of the softened norm, in latent units.
-SOFT_NORM_EPS = 1e-3
+#: ε of the softened norms as a fraction of each head's length scale.
+SOFT_NORM_FRACTION = 1e-3
 
 
-def soft_norm(x: Tensor, eps: float = SOFT_NORM_EPS) -> Tensor:
+def soft_norm(x: Tensor, eps: float) -> Tensor:
     """``sqrt(|x|² + ε²)`` over the last axis: a norm with continuous derivatives at 0."""
     return torch.sqrt((x * x).sum(-1) + eps * eps)
 
@@ -28,17 +30,20 @@ class LatentDistance(torch.nn.Module):
     ----------
     centre : Tensor[latent_dim]
         The centre, in latent units.
+    scale : float
+        Length scale of the latent space (e.g. the basins' separation); ε = SOFT_NORM_FRACTION × scale.
     """
 
     names = ["distance"]
 
-    def __init__(self, centre: Tensor) -> None:
+    def __init__(self, centre: Tensor, scale: float) -> None:
         super().__init__()
         self.register_buffer("centre", centre.detach().clone().float())
+        self.eps = SOFT_NORM_FRACTION * scale
 
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
-        return soft_norm(z - self.centre.to(z.dtype)).reshape(1)
+        return soft_norm(z - self.centre.to(z.dtype), self.eps).reshape(1)
 
 
 class LatentProgress(torch.nn.Module):
@@ -63,6 +68,7 @@ class LatentProgress(torch.nn.Module):
         self.register_buffer("melt", melt.detach().clone().float())
         self.register_buffer("axis", axis / length2)  # (c_cryst − c_melt) / |c_cryst − c_melt|²
         self.register_buffer("direction", axis)
+        self.eps = SOFT_NORM_FRACTION * length2**0.5
 
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[2]``: progress and off-axis distance."""
@@ -70,7 +76,7 @@ class LatentProgress(torch.nn.Module):
         s = (rel * self.axis.to(z.dtype)).sum()
         off = rel - s * self.direction.to(z.dtype)
         length = torch.sqrt((self.direction * self.direction).sum()).to(z.dtype)
-        return torch.stack([s, soft_norm(off) / length])
+        return torch.stack([s, soft_norm(off, self.eps) / length])
 
 
 class CrystalCount(torch.nn.Module):
@@ -96,10 +102,11 @@ class CrystalCount(torch.nn.Module):
         self.register_buffer("centre", centre.detach().clone().float())
         self.radius = radius
         self.width = width
+        self.eps = SOFT_NORM_FRACTION * radius
 
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
-        d = soft_norm(h - self.centre.to(h.dtype))
+        d = soft_norm(h - self.centre.to(h.dtype), self.eps)
         return torch.sigmoid((self.radius - d) / self.width).sum().reshape(1)
 
 
@@ -123,3 +130,22 @@ class BiasNet(torch.nn.Module):
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]`` kJ/mol."""
         return self.net(z).reshape(1)
+
+
+class CombinedHeads(torch.nn.Module):
+    """Several heads side by side: their components concatenated, in order.
+
+    Parameters
+    ----------
+    heads : list of torch.nn.Module
+        Heads of this module (each with ``names``).
+    """
+
+    def __init__(self, heads: list[torch.nn.Module]) -> None:
+        super().__init__()
+        self.heads = torch.nn.ModuleList(heads)
+        self.names: list[str] = [n for head in heads for n in head.names]
+
+    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]`` to ``[n_cv]``, the heads' components concatenated."""
+        return torch.cat([head(z, h) for head in self.heads])

@@ -17,14 +17,20 @@ from latentcv.nn.encoder import HierarchicalEncoder  # noqa: E402
 
 
 def encode_frames(encoder: HierarchicalEncoder, positions: torch.Tensor, boxes: torch.Tensor,
-                  batch: int = 16) -> np.ndarray:
-    """Configuration latents ``[B, latent_dim]`` of frames ``positions[B, n, 3]``, ``boxes[B, 3, 3]`` (nm)."""
+                  batch: int = 16, per_molecule: bool = False):  # type: ignore[no-untyped-def]
+    """Configuration latents ``z[B, latent_dim]`` of frames ``positions[B, n, 3]``, ``boxes[B, 3, 3]``
+    (nm); with ``per_molecule`` also the molecule latents ``h[B, M, node_dim]``: ``(z, h)``."""
     dtype = next(encoder.parameters()).dtype
-    out = []
+    zs, hs = [], []
+    n_mol = encoder.species.shape[0]
     with torch.no_grad():
         for k in range(0, positions.shape[0], batch):
-            out.append(encoder(positions[k:k + batch].to(dtype), boxes[k:k + batch].to(dtype)).z)
-    return torch.cat(out).numpy()
+            out = encoder(positions[k:k + batch].to(dtype), boxes[k:k + batch].to(dtype))
+            zs.append(out.z)
+            if per_molecule:
+                hs.append(out.h.reshape(-1, n_mol, out.h.shape[-1]))
+    z = torch.cat(zs).numpy()
+    return (z, torch.cat(hs).numpy()) if per_molecule else z
 
 
 def separation_accuracy(z: np.ndarray, labels: np.ndarray, held_out: np.ndarray) -> float:
@@ -37,10 +43,16 @@ def separation_accuracy(z: np.ndarray, labels: np.ndarray, held_out: np.ndarray)
 
 
 def plot_latent(path: str | os.PathLike[str], z: np.ndarray, labels: np.ndarray, label_names: list[str],
-                held_out: np.ndarray) -> None:
+                held_out: np.ndarray, centres: dict[str, np.ndarray] | None = None) -> None:
     """Scatter of the latents' first two principal components, coloured by label; held-out frames
-    drawn as open circles."""
-    xy = PCA(n_components=2).fit_transform(z) if z.shape[1] > 2 else np.pad(z, ((0, 0), (0, 2 - z.shape[1])))
+    drawn as open circles; ``centres`` (name -> latent point) marked with crosses."""
+    if z.shape[1] > 2:
+        pca = PCA(n_components=2).fit(z)
+        project = pca.transform
+    else:
+        def project(points: np.ndarray) -> np.ndarray:
+            return np.pad(points, ((0, 0), (0, 2 - points.shape[1])))
+    xy = project(z)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     groups = [(k, name) for k, name in enumerate(label_names)] or [(-1, "frames")]
     if label_names and (labels < 0).any():
@@ -50,6 +62,9 @@ def plot_latent(path: str | os.PathLike[str], z: np.ndarray, labels: np.ndarray,
             sel = mask & (labels == value)
             if sel.any():
                 ax.scatter(xy[sel, 0], xy[sel, 1], s=14, facecolors=face, edgecolors=colour, label=name + suffix)
+    for (name, centre), colour in zip((centres or {}).items(), ("black", "dimgray", "gray")):
+        cx, cy = project(centre[None])[0]
+        ax.scatter([cx], [cy], marker="X", s=120, c=colour, label=name)
     ax.set_xlabel("latent PC 1")
     ax.set_ylabel("latent PC 2")
     ax.set_title("configuration latent z")

@@ -14,18 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-import latentcv
 from latentcv.data.topology import read_topology
 from latentcv.nn.bundle import load_bundle
 from latentcv.nn.latents import encode_frames
-from latentcv.nn.settings import Settings
+from tests.conftest import SMALL_MODEL, labelled_trajectories
 
-SMALL = {"model": {"atom_dim": 16, "node_dim": 32, "latent_dim": 4, "heads": 4},
-         "stages": {"molecule_epochs": 1}, "train": {"epochs": 3, "batch_size": 4, "lr": 2e-3}}
-
-
-def _trajs(runs: dict[str, Path]) -> list[str]:
-    return [f"{runs['crystal'] / 'trajectory.dcd'}:crystal", f"{runs['melt'] / 'trajectory.dcd'}:melt"]
+SMALL = SMALL_MODEL
+_trajs = labelled_trajectories
 
 
 def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -33,12 +28,9 @@ def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
                           timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def trained(phase_runs, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "ice-water"
-    summary = latentcv.train(_trajs(phase_runs), phase_runs["crystal"] / "topology.pdb", out,
-                             Settings.load(overrides=SMALL), verbose=False)
-    return phase_runs, summary
+@pytest.fixture
+def trained(trained_run):
+    return trained_run
 
 
 def test_training_separates_held_out_ice_and_water(trained) -> None:

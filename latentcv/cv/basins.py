@@ -1,0 +1,245 @@
+"""``latentcv cluster``: find the crystal and melt basins in a trained model's latent space and
+define the CV heads on them.
+
+The configuration latents z of labelled frames are clustered (k-means, Gaussian mixture or neural
+mode clustering; all three are scored side by side); the clusters are named after the phase
+labels by Hungarian matching, and their centres define the ``distance`` and ``progress`` heads.
+The per-molecule latents h_i are clustered with k-means (k = 2); the cluster holding most
+molecules of crystal frames defines the ``crystal_count`` head, whose radius sits midway between
+the typical latent distances of crystal and melt molecules to its centre. Each head is evaluated on
+every frame; its per-phase statistics and histograms go into ``RUN/heads.json`` and ``cv_hist.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from latentcv.cluster.centroids import GaussianMixtureHead, KMeansHead  # noqa: E402
+from latentcv.cluster.compare import compare_heads  # noqa: E402
+from latentcv.cluster.matching import match_to_labels, name_centres  # noqa: E402
+from latentcv.cluster.report import write_report  # noqa: E402
+from latentcv.cv.export import ComponentStats  # noqa: E402
+from latentcv.cv.heads import CrystalCount, LatentDistance, LatentProgress  # noqa: E402
+from latentcv.data.dataset import load_dataset  # noqa: E402
+from latentcv.data.specs import TrajectorySpec  # noqa: E402
+from latentcv.errors import InputError  # noqa: E402
+from latentcv.nn.bundle import load_bundle  # noqa: E402
+from latentcv.nn.latents import encode_frames, plot_latent  # noqa: E402
+
+HEADS_FILE = "heads.json"
+METHODS = ("kmeans", "gmm", "nmc")
+HEAD_NAMES = ("progress", "distance", "crystal_count")
+#: Molecules sampled for the k-means of per-molecule latents.
+H_SAMPLE = 20000
+
+
+@dataclass
+class Basins:
+    """Centres and CV-head parameters found by ``latentcv cluster`` (latent units).
+
+    Attributes
+    ----------
+    method : str
+        Clustering method of z.
+    crystal, melt : list of float
+        Centres of the crystal and melt basins of z.
+    h_crystal : list of float
+        Centre of crystal-like molecules in h space.
+    count_radius, count_width : float
+        r0 and the sigmoid width of ``crystal_count``.
+    crystal_label, melt_label : str
+        The phase labels the basins were named after.
+    stats : dict
+        Per head, a list of ComponentStats dictionaries (one per component).
+    """
+
+    method: str
+    crystal: list[float]
+    melt: list[float]
+    h_crystal: list[float]
+    count_radius: float
+    count_width: float
+    crystal_label: str
+    melt_label: str
+    stats: dict[str, list[dict]]
+
+    def head(self, name: str) -> torch.nn.Module:
+        """The CV head ``progress``, ``distance`` or ``crystal_count``."""
+        if name == "progress":
+            return LatentProgress(torch.tensor(self.melt), torch.tensor(self.crystal))
+        if name == "distance":
+            return LatentDistance(torch.tensor(self.crystal), float(np.linalg.norm(np.subtract(self.crystal, self.melt))))
+        if name == "crystal_count":
+            return CrystalCount(torch.tensor(self.h_crystal), self.count_radius, self.count_width)
+        raise InputError(f"unknown CV head {name!r}; choose from {', '.join(HEAD_NAMES)}")
+
+    def component_stats(self, name: str) -> list[ComponentStats]:
+        """Training-frame statistics of head ``name``'s components."""
+        if name not in self.stats:
+            raise InputError(f"no statistics for CV head {name!r}; rerun `latentcv cluster`")
+        return [ComponentStats(**s) for s in self.stats[name]]
+
+    def save(self, run: Path) -> Path:
+        target = run / HEADS_FILE
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, target)
+        return target
+
+
+def load_basins(run: str | os.PathLike[str]) -> Basins:
+    """``RUN/heads.json`` written by ``latentcv cluster``."""
+    path = Path(run) / HEADS_FILE
+    if not path.is_file():
+        raise InputError(f"{Path(run)} has no {HEADS_FILE}: run `latentcv cluster --model {run} ...` first")
+    return Basins(**json.loads(path.read_text()))
+
+
+def _z_centres(method: str, z: np.ndarray, labels: np.ndarray, k: int, nmc_centres: np.ndarray,
+               seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster centres and the cluster of each frame for the chosen method."""
+    if method == "kmeans":
+        head = KMeansHead(n_clusters=k, seed=seed).fit(z)
+        return head.centres, head.predict(z)
+    if method == "gmm":
+        head = GaussianMixtureHead(n_clusters=k, seed=seed).fit(z)
+        return head.centres, head.predict(z)
+    distances = np.linalg.norm(z[:, None, :] - nmc_centres[None], axis=-1)
+    return nmc_centres, distances.argmin(1)
+
+
+def _component_stats(name: str, meaning: str, values: np.ndarray, labels: np.ndarray,
+                     label_names: list[str]) -> dict:
+    per_mean = {n: float(values[labels == k].mean()) for k, n in enumerate(label_names) if (labels == k).any()}
+    per_std = {n: float(values[labels == k].std()) for k, n in enumerate(label_names) if (labels == k).any()}
+    return asdict(ComponentStats(name, meaning, float(values.mean()), float(values.std()), float(values.min()),
+                                 float(values.max()), per_mean, per_std))
+
+
+def histogram_overlap(a: np.ndarray, b: np.ndarray, bins: int = 50) -> float:
+    """Overlap area of the normalised histograms of two samples on a shared grid (0 disjoint, 1 same)."""
+    edges = np.histogram_bin_edges(np.concatenate([a, b]), bins=bins)
+    pa, _ = np.histogram(a, edges, density=True)
+    pb, _ = np.histogram(b, edges, density=True)
+    return float(np.minimum(pa, pb).sum() * np.diff(edges)[0])
+
+
+def find_basins(
+    model: str | os.PathLike[str],
+    trajectories: Sequence[str | TrajectorySpec],
+    topology: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    method: str = "kmeans",
+    system_xml: str | os.PathLike[str] | None = None,
+    crystal_label: str = "crystal",
+    melt_label: str = "melt",
+    stride: int = 1,
+    seed: int = 0,
+) -> Basins:
+    """Cluster the latents of labelled frames, define the CV heads and write them into the run.
+
+    Parameters
+    ----------
+    model : path
+        Run folder of ``latentcv train`` (``model.pt``); ``heads.json`` is written there.
+    trajectories : sequence of str or TrajectorySpec
+        Labelled frames (``file:label``), crystal and melt.
+    topology : path
+    out : path
+        Folder for the clustering report, plots and metrics.
+    method : str
+        ``kmeans``, ``gmm`` or ``nmc``: which clustering defines the basin centres.
+    crystal_label, melt_label : str
+        The labels of the crystal and melt frames.
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown clustering method {method!r}; choose from {', '.join(METHODS)}")
+    run, out_dir = Path(model), Path(out)
+    bundle = load_bundle(run)
+    frames = load_dataset(trajectories, topology, system_xml=system_xml, stride=stride, vocabulary=bundle.vocabulary)
+    missing = [n for n in (crystal_label, melt_label) if n not in frames.label_names]
+    if missing or frames.boxes is None:
+        raise InputError(f"label(s) {missing} not among the trajectories' labels {frames.label_names}: give "
+                         f"labelled crystal and melt frames (FILE:{crystal_label}, FILE:{melt_label}) or "
+                         "--crystal-label/--melt-label")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    encoder, inputs = bundle.encoder(frames.molecular)
+    positions = frames.positions.index_select(1, inputs.atoms)
+    z, h = encode_frames(encoder, positions, frames.boxes, per_molecule=True)
+    labels = frames.labels.numpy()
+    names = dict(enumerate(frames.label_names))
+    i_cryst, i_melt = frames.label_names.index(crystal_label), frames.label_names.index(melt_label)
+
+    scores, predictions, nmc = compare_heads(z, labels, n_clusters=len(frames.label_names), seed=seed)
+    write_report(out_dir, scores, predictions, details={"nmc": nmc.summary()})
+    centres, pred = _z_centres(method, z, labels, len(frames.label_names), nmc.centres, seed)
+    named = name_centres(centres, match_to_labels(pred, labels), names)
+    if crystal_label not in named or melt_label not in named:
+        raise InputError(f"{method} did not find separate {crystal_label} and {melt_label} basins in the latent space")
+
+    # per-molecule latents: k-means with k = 2 on a sample, the crystal cluster by majority
+    mol_labels = np.repeat(labels, h.shape[1])
+    flat = h.reshape(-1, h.shape[-1])
+    sample = np.random.default_rng(seed).permutation(len(flat))[:H_SAMPLE]
+    h_head = KMeansHead(n_clusters=2, seed=seed).fit(flat[sample])
+    h_pred = h_head.predict(flat)
+    crystal_cluster = np.bincount(h_pred[mol_labels == i_cryst], minlength=2).argmax()
+    h_crystal = h_head.centres[crystal_cluster]
+    d = np.linalg.norm(flat - h_crystal, axis=1)
+    d_cryst, d_melt = np.median(d[mol_labels == i_cryst]), np.median(d[mol_labels == i_melt])
+    radius = float(0.5 * (d_cryst + d_melt))
+    width = float(max(abs(d_melt - d_cryst) / 8.0, 1e-6))
+
+    basins = Basins(method, named[crystal_label].tolist(), named[melt_label].tolist(), h_crystal.tolist(),
+                    radius, width, crystal_label, melt_label, {})
+    meanings = {"progress": "0 at the melt basin, 1 at the crystal basin (projection on the melt-crystal axis)",
+                "off_axis": "distance of z from the melt-crystal axis, in units of the basins' separation",
+                "distance": "latent distance of z to the crystal basin centre",
+                "crystal_count": "smooth number of molecules whose latent lies in the crystal basin"}
+    values = {}
+    with torch.no_grad():
+        for name in HEAD_NAMES:
+            head = basins.head(name)
+            v = np.stack([head(torch.tensor(z[f]), torch.tensor(h[f])).numpy() for f in range(len(z))])
+            components = list(type(head).names)
+            basins.stats[name] = [_component_stats(c, meanings[c], v[:, k], labels, frames.label_names)
+                                  for k, c in enumerate(components)]
+            values[name] = v
+    basins.save(run)
+    _plots(out_dir, z, labels, frames.label_names, basins, values, i_cryst, i_melt)
+    return basins
+
+
+def _plots(out: Path, z: np.ndarray, labels: np.ndarray, label_names: list[str], basins: Basins,
+           values: dict[str, np.ndarray], i_cryst: int, i_melt: int) -> None:
+    plot_latent(out / "latent.png", z, labels, label_names, np.zeros(len(z), dtype=bool),
+                centres={"crystal basin": np.array(basins.crystal), "melt basin": np.array(basins.melt)})
+    fig, axes = plt.subplots(1, len(values), figsize=(4.2 * len(values), 3.4))
+    lines = []
+    for ax, (name, v) in zip(np.atleast_1d(axes), values.items()):
+        a, b = v[labels == i_cryst, 0], v[labels == i_melt, 0]
+        overlap = histogram_overlap(a, b)
+        edges = np.histogram_bin_edges(np.concatenate([a, b]), bins=50)
+        for sample, label in ((a, basins.crystal_label), (b, basins.melt_label)):
+            ax.hist(sample, bins=edges, alpha=0.6, density=True, label=label)
+        component = basins.stats[name][0]["name"]
+        ax.set_title(f"{component} (overlap {overlap:.3f})")
+        ax.set_xlabel(component)
+        ax.legend(fontsize=8)
+        lines.append(f"{component:>14}: crystal {a.mean():.4g} ± {a.std():.2g}, melt {b.mean():.4g} ± "
+                     f"{b.std():.2g}, histogram overlap {overlap:.3f}")
+    fig.tight_layout()
+    fig.savefig(out / "cv_hist.png", dpi=120)
+    plt.close(fig)
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,68 @@
+"""``latentcv export``: a trained run and its CV heads, for a given system topology, to a CV folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from latentcv.cv.basins import load_basins
+from latentcv.cv.export import export_cv
+from latentcv.cv.heads import CombinedHeads
+from latentcv.cv.latent_cv import LatentCV
+from latentcv.data.topology import read_topology
+from latentcv.errors import InputError
+from latentcv.nn.bundle import load_bundle
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def export_run(
+    model: str | os.PathLike[str],
+    topology: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    heads: Sequence[str] = ("progress",),
+    dtype: str = "float32",
+    system_xml: str | os.PathLike[str] | None = None,
+    temperature: float = 300.0,
+) -> Path:
+    """Export the CV of a trained, clustered run for the system of ``topology``.
+
+    Parameters
+    ----------
+    model : path
+        Run folder holding ``model.pt`` and ``heads.json``.
+    topology : path
+        The system to bias (any size of the training chemistry): its particle order, virtual sites
+        included, is the OpenMM System's.
+    out : path
+        CV folder to write.
+    heads : sequence of str
+        CV heads whose components become the CV components, in order.
+    dtype : str
+        ``float32`` or ``float64`` for the OpenMM files.
+    temperature : float
+        K, written into plumed.dat's METAD line.
+    """
+    if dtype not in DTYPES:
+        raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if not heads:
+        raise InputError("name at least one CV head (--cv progress,distance,crystal_count)")
+    bundle = load_bundle(model)
+    basins = load_basins(model)
+    file_topology, molecular = read_topology(topology, system_xml=system_xml, vocabulary=bundle.vocabulary)
+    encoder, inputs = bundle.encoder(molecular)
+    combined = CombinedHeads([basins.head(name) for name in heads])
+    stats = [s for name in heads for s in basins.component_stats(name)]
+    cv = LatentCV(encoder, combined)
+    extra = {
+        "model": str(Path(model).resolve()),
+        "heads": list(heads),
+        "centres": {"crystal": basins.crystal, "melt": basins.melt, "method": basins.method},
+        "training": bundle.summary,
+        "molecules": molecular.n_molecules,
+    }
+    return export_cv(cv, inputs.source_atoms.tolist(), file_topology.n_atoms, out, stats, temperature,
+                     dtype=DTYPES[dtype], extra_metadata=extra)

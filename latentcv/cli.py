@@ -259,6 +259,74 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--forces", action="store_true", help="also write OUT_forces.npy: -dCV/dx, (frames, n_cv, N, 3)")
     p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
     p.set_defaults(func=_evaluate)
+def _numbers(text: str, kind: type, option: str) -> tuple:
+    """A comma-separated list of numbers, e.g. ``0,1``; argparse turns the ValueError into a usage error."""
+    try:
+        return tuple(kind(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{option} takes comma-separated numbers, got {text!r}") from None
+
+
+def _metad(args: argparse.Namespace) -> int:
+    from latentcv.md.metad import run_metad
+    from latentcv.md.metad_config import MetadConfig
+
+    _show_progress_messages()
+    config = MetadConfig(
+        system_xml=args.system_xml, pdb=args.pdb, cv=args.cv, out=args.out, temperature=args.temperature,
+        ns=args.ns, components=args.components, bias_factor=args.bias_factor, height=args.height,
+        sigma=None if args.sigma == "auto" else _numbers(args.sigma, float, "--sigma"), pace=args.pace,
+        state=args.state, platform=args.platform, mts=args.mts, walkers_dir=args.walkers_dir,
+        walker_id=args.walker_id, report_interval=args.report_interval,
+        checkpoint_interval=args.checkpoint_interval, seed=args.seed,
+    )
+    files = run_metad(config, resume=args.resume)
+    print(f"results in {files.folder}: colvar.csv, fes.png, cv_time.png, trajectory.dcd, log.csv")
+    return 0
+
+
+def _add_metad(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "metad",
+        help="well-tempered metadynamics on an exported latent CV in OpenMM",
+        description="Well-tempered metadynamics (openmm.app.Metadynamics) with one openmm-torch TorchForce "
+        "per biased CV component. Step counts are 2 fs steps. Writes OUT/colvar.csv, log.csv, trajectory.dcd, "
+        "bias.npy, fes.npy, grid.npz, fes.png, cv_time.png, config.json, state.xml and checkpoint.pt. "
+        "On GPUs install latentcv with `pip install .[cuda]`.",
+    )
+    p.add_argument("--system-xml", required=True, metavar="FILE", help="OpenMM System XML (simulate's system.xml)")
+    p.add_argument("--pdb", required=True, metavar="FILE", help="PDB of the System's particles (simulate's topology.pdb)")
+    p.add_argument("--state", metavar="FILE", help="OpenMM State XML to start from (default: the PDB, minimised)")
+    p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
+    p.add_argument(
+        "--components", type=lambda t: _numbers(t, int, "--components"), default=(0,), metavar="K[,K...]",
+        help="CV components to bias, 1 to 3 (default 0)",
+    )
+    p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
+    p.add_argument("--bias-factor", type=float, default=10.0, metavar="G", help="well-tempered bias factor (default 10)")
+    p.add_argument("--height", type=float, default=1.0, metavar="KJ_MOL", help="initial hill height (kJ/mol, default 1)")
+    p.add_argument(
+        "--sigma", default="auto", metavar="auto|S[,S...]",
+        help="hill widths per component in CV units (default auto: the CV metadata's suggestion)",
+    )
+    p.add_argument("--pace", type=int, default=500, metavar="STEPS", help="steps between hills (default 500)")
+    p.add_argument("--ns", type=float, required=True, metavar="N", help="length (ns); with --resume, the total")
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--platform", default="auto", help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
+    p.add_argument(
+        "--mts", type=int, default=1, metavar="K",
+        help="multiple time stepping: bias and CV once per K steps (safe for K <= 4; default 1 = off)",
+    )
+    p.add_argument("--walkers-dir", metavar="D", help="folder shared by multiple walkers")
+    p.add_argument("--walker-id", type=int, metavar="I", help="this walker's id (with --walkers-dir)")
+    p.add_argument("--report-interval", type=int, default=500, metavar="STEPS", help="steps between rows and frames (default 500)")
+    p.add_argument(
+        "--checkpoint-interval", type=int, default=5000, metavar="STEPS",
+        help="steps between checkpoints, a multiple of --report-interval (default 5000)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of the velocities and the integrator (default 1)")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint until --ns")
+    p.set_defaults(func=_metad)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate):
+    for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate,
+                _add_metad):
         add(sub)
     return parser
 

@@ -47,13 +47,20 @@ def add_barostat(system: openmm.System, temperature_k: float, pressure_bar: floa
 
 
 def make_simulation(
-    topology: app.Topology, system: openmm.System, temperature_k: float, seed: int, platform: str = "auto"
+    topology: app.Topology,
+    system: openmm.System,
+    temperature_k: float,
+    seed: int,
+    platform: str = "auto",
+    integrator: openmm.Integrator | None = None,
 ) -> app.Simulation:
-    """A Simulation with a LangevinMiddleIntegrator (2 fs, friction 1/ps) on the chosen platform."""
-    integrator = openmm.LangevinMiddleIntegrator(
-        temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
-    )
-    integrator.setRandomNumberSeed(seed)
+    """A Simulation on the chosen platform with ``integrator``, by default a LangevinMiddleIntegrator
+    (2 fs, friction 1/ps, seeded with ``seed``)."""
+    if integrator is None:
+        integrator = openmm.LangevinMiddleIntegrator(
+            temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
+        )
+        integrator.setRandomNumberSeed(seed)
     chosen, properties = pick_platform(platform)
     return app.Simulation(topology, system, integrator, chosen, properties)
 

@@ -12,7 +12,6 @@ import csv
 import json
 import logging
 import os
-import struct
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -25,6 +24,7 @@ from latentcv.errors import InputError
 from latentcv.md.engine import (
     TIMESTEP_PS, add_barostat, create_system, degrees_of_freedom, density_g_cm3, make_simulation, minimise, total_mass,
 )
+from latentcv.md.dcd import dcd_frame_count
 from latentcv.md.prepare import starting_structure
 from latentcv.systems.registry import get_system
 
@@ -197,15 +197,6 @@ def _start(config: RunConfig, files: RunFiles) -> app.Simulation:
     return simulation
 
 
-def _dcd_frame_count(path: Path) -> int:
-    """Number of frames that the header of a DCD file written by ``openmm.app.DCDFile`` records."""
-    with open(path, "rb") as handle:
-        header = handle.read(12)
-    if len(header) < 12 or header[4:8] != b"CORD":
-        raise InputError(f"cannot resume: {path} is not a DCD file")
-    return struct.unpack("<i", header[8:12])[0]
-
-
 def _resume(config: RunConfig, files: RunFiles) -> tuple[app.Simulation, int]:
     """Rebuild the Simulation of an existing run from its files; cut the log back to the checkpoint.
 
@@ -221,7 +212,7 @@ def _resume(config: RunConfig, files: RunFiles) -> tuple[app.Simulation, int]:
     kept = [rows[0]] + [row for row in rows[1:] if float(row[0]) <= done_ps + 1e-6]
     with open(files.log, "w", newline="") as handle:
         csv.writer(handle).writerows(kept)
-    n_frames = _dcd_frame_count(files.trajectory)
+    n_frames = dcd_frame_count(files.trajectory)
     if n_frames != len(kept) - 1:
         raise InputError(
             f"cannot resume {files.folder}: trajectory.dcd has {n_frames} frames but the checkpoint is at frame "

@@ -1,0 +1,106 @@
+"""An exported CV with an untrained encoder, for trying the metadynamics machinery on a real system.
+
+The encoder's weights are random: its latent space separates two given structures only because
+the progress head's two centres are put at their latents. Such a CV is useful to check that a run
+works end to end, not to learn anything about crystallization; its metadata says ``"untrained":
+true``. Use a trained CV (``latentcv export``) for science.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentcv.cv.export import ComponentStats, export_cv
+from latentcv.cv.heads import LatentProgress
+from latentcv.cv.latent_cv import LatentCV
+from latentcv.data.topology import read_topology
+from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
+from latentcv.nn.inputs import encoder_inputs, feature_dim
+
+#: Spread assumed for each state, in units of the melt-crystal separation (the CV's unit): one
+#: frame per state says nothing about fluctuations.
+ASSUMED_STD = 0.1
+
+#: Small encoder sizes: a few ms per step for 288 water molecules on a CPU.
+SMALL_ENCODER = EncoderConfig(atom_dim=16, node_dim=32, latent_dim=4)
+
+
+@dataclass
+class Frame:
+    """One configuration of every particle of the System.
+
+    Attributes
+    ----------
+    positions : ndarray[N, 3]
+        nm, virtual sites included.
+    box : ndarray[3, 3]
+        Box vectors as rows, nm.
+    """
+
+    positions: np.ndarray
+    box: np.ndarray
+
+
+def export_untrained_cv(
+    topology_pdb: str | os.PathLike[str],
+    melt: Frame,
+    crystal: Frame,
+    out_dir: str | os.PathLike[str],
+    temperature: float,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Export a two-component progress CV (``progress``, ``off_axis``) with a random encoder.
+
+    Parameters
+    ----------
+    topology_pdb : path
+        PDB of the System's particles (``latentcv simulate``'s ``topology.pdb``), virtual sites
+        included.
+    melt, crystal : Frame
+        Structures that define progress 0 and 1 (same particles as the PDB).
+    out_dir : path
+        CV folder to write.
+    temperature : float
+        K, for the METAD line of plumed.dat.
+    seed : int
+        Seed of the random weights.
+    dtype : torch.dtype
+        Precision of the OpenMM modules.
+
+    Returns
+    -------
+    Path
+        The CV folder.
+    """
+    file_topology, molecular = read_topology(topology_pdb)
+    inputs = encoder_inputs(molecular, use_charges=False)
+    atoms = inputs.source_atoms
+    positions = torch.tensor(np.stack([melt.positions, crystal.positions]))[:, atoms]
+    boxes = torch.tensor(np.stack([melt.box, crystal.box]))
+    torch.manual_seed(seed)
+    encoder = HierarchicalEncoder(feature_dim(molecular.vocabulary), SMALL_ENCODER).double()
+    encoder.set_topology(*inputs.topology())
+    encoder.fix_pooling(positions, boxes)
+    with torch.no_grad():
+        z = encoder(positions, boxes).z
+        cv = LatentCV(encoder, LatentProgress(z[0], z[1])).double().eval()
+        values = torch.stack([cv(p, b) for p, b in zip(positions, boxes)]).numpy()
+    stats = [
+        ComponentStats(
+            name, meaning, float(values[:, k].mean()), max(float(values[:, k].std()), ASSUMED_STD),
+            float(values[:, k].min()), float(values[:, k].max()),
+            {"melt": float(values[0, k]), "crystal": float(values[1, k])},
+        )
+        for k, (name, meaning) in enumerate(
+            [("progress", "0 at the melt structure, 1 at the crystal structure (untrained encoder)"),
+             ("off_axis", "distance from the melt-crystal axis in latent space (untrained encoder)")]
+        )
+    ]
+    extra = {"untrained": True, "note": "random encoder weights: a smoke-test CV, not a learned one"}
+    return export_cv(cv, atoms.tolist(), file_topology.n_atoms, out_dir, stats, temperature, dtype, extra)

@@ -7,7 +7,7 @@ from latentcv.data.reading import iter_frames
 from latentcv.errors import InputError
 from tests.data.builders import make_trajectory, write_files
 
-FORMATS = ["dcd", "xtc", "trr", "nc", "gro", "pdb"]
+FORMATS = ["dcd", "xtc", "trr", "nc", "h5", "gro", "pdb"]
 pytestmark = pytest.mark.filterwarnings("ignore:.*netCDF4:UserWarning")
 
 PRECISION = {"xtc": 2e-3, "gro": 2e-3, "pdb": 2e-3}

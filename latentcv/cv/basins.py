@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from latentcv.atomic import write_text_atomic  # noqa: E402
 from latentcv.cluster.centroids import GaussianMixtureHead, KMeansHead  # noqa: E402
 from latentcv.cluster.compare import compare_heads  # noqa: E402
 from latentcv.cluster.matching import match_to_labels, name_centres  # noqa: E402
@@ -91,11 +92,7 @@ class Basins:
         return [ComponentStats(**s) for s in self.stats[name]]
 
     def save(self, run: Path) -> Path:
-        target = run / HEADS_FILE
-        tmp = target.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
-        os.replace(tmp, target)
-        return target
+        return write_text_atomic(run / HEADS_FILE, json.dumps(asdict(self), indent=1))
 
 
 def load_basins(run: str | os.PathLike[str]) -> Basins:

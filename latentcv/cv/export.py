@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from latentcv import __version__
+from latentcv.atomic import atomic_file, write_text_atomic
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.md.adapters import OpenMMCV, PlumedCV
 from latentcv.md.plumed_input import pytorch_model_lines
@@ -75,15 +76,8 @@ def weights_hash(module: torch.nn.Module) -> str:
 
 
 def _atomic_save_script(module: torch.jit.ScriptModule, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    module.save(str(tmp))
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_file(path) as temporary:
+        module.save(str(temporary))
 
 
 def plumed_input(
@@ -173,7 +167,7 @@ def export_cv(
         _atomic_save_script(torch.jit.script(module), out / openmm_file(k))
     plumed = PlumedCV(copy.deepcopy(cv).eval().float(), n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
-    _atomic_write_text(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
+    write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
     metadata = {
         "format": "latentcv-cv/1",
         "units": {"length": "nm", "energy": "kJ/mol", "time": "ps", "temperature": "K"},
@@ -198,5 +192,5 @@ def export_cv(
     }
     # the atom list on one line, the rest readable
     text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1).replace('"__ATOMS__"', json.dumps(atoms))
-    _atomic_write_text(out / METADATA, text)
+    write_text_atomic(out / METADATA, text)
     return out

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from latentcv.atomic import atomic_file
 from latentcv.md.plumed_kernel import cache_root
 
 CACHE_VERSION = 1
@@ -62,14 +61,7 @@ def save_cached(cache_dir: Path, key: str, content: dict[str, Any]) -> Path:
     Path
         The cache file.
     """
-    cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / f"{key}.pt"
-    handle, temporary = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(content, stream)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic_file(path) as temporary:
+        torch.save(content, temporary)
     return path

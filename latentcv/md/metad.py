@@ -18,7 +18,6 @@ platform that wrote it.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import torch
 from openmm import app, unit
 from tqdm import tqdm
 
+from latentcv.atomic import write_text_atomic
 from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
@@ -147,9 +147,7 @@ def _save(files: MetadFiles, simulation: app.Simulation, metad: ResumableMetadyn
         "platform": context.getPlatform().getName(),
     })
     state = context.getState(getPositions=True, getVelocities=True)
-    temporary = files.state.with_name(files.state.name + ".tmp")
-    temporary.write_text(openmm.XmlSerializer.serialize(state))
-    os.replace(temporary, files.state)
+    write_text_atomic(files.state, openmm.XmlSerializer.serialize(state))
     write_bias_files(files, metad, names)
 
 

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
 from openmm import app, unit
 
+from latentcv.atomic import atomic_file
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.dcd import truncate_dcd
 from latentcv.md.engine import degrees_of_freedom, density_g_cm3, total_mass
@@ -55,10 +55,9 @@ def _keep_rows(path: Path, n_rows: int) -> None:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file and ``os.replace``."""
-    temporary = path.with_name(path.name + ".tmp.npy")
-    np.save(temporary, array)
-    os.replace(temporary, path)
+    """``np.save``, atomically."""
+    with atomic_file(path, suffix=".npy") as temporary:
+        np.save(temporary, array)
 
 
 class MetadRecorder:
@@ -141,6 +140,5 @@ def write_bias_files(files: MetadFiles, metad: ResumableMetadynamics, names: lis
     """Write bias.npy, fes.npy and grid.npz (atomically)."""
     _save_npy(files.bias, metad.bias_grid())
     _save_npy(files.fes, metad.free_energy_grid())
-    temporary = files.grid.with_name(files.grid.name + ".tmp.npz")
-    np.savez(temporary, **dict(zip(names, metad.grid_axes())))
-    os.replace(temporary, files.grid)
+    with atomic_file(files.grid, suffix=".npz") as temporary:
+        np.savez(temporary, **dict(zip(names, metad.grid_axes())))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -20,6 +19,7 @@ import openmm
 from openmm import app, unit
 from tqdm import tqdm
 
+from latentcv.atomic import write_text_atomic
 from latentcv.errors import InputError
 from latentcv.md.engine import (
     TIMESTEP_PS, add_barostat, create_system, degrees_of_freedom, density_g_cm3, make_simulation, minimise, total_mass,
@@ -98,13 +98,6 @@ class RunFiles:
         self.log = folder / "log.csv"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def _prepare_folder(folder: Path) -> RunFiles:
     """Create ``folder`` if needed and check that files can be written in it."""
     try:
@@ -167,7 +160,7 @@ class _Recorder:
             f"{state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole):.3f}",
         ])
         self._log_handle.flush()
-        _write_atomically(self._files.state, openmm.XmlSerializer.serialize(state))
+        write_text_atomic(self._files.state, openmm.XmlSerializer.serialize(state))
 
     def close(self) -> None:
         """Close the trajectory and the log."""
@@ -192,8 +185,8 @@ def _start(config: RunConfig, files: RunFiles) -> app.Simulation:
     state = simulation.context.getState(getPositions=True)
     with open(files.topology, "w") as handle:
         app.PDBFile.writeFile(simulation.topology, state.getPositions(), handle)
-    _write_atomically(files.system, openmm.XmlSerializer.serialize(system))
-    _write_atomically(files.config, json.dumps(asdict(config), indent=2) + "\n")
+    write_text_atomic(files.system, openmm.XmlSerializer.serialize(system))
+    write_text_atomic(files.config, json.dumps(asdict(config), indent=2) + "\n")
     return simulation
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from latentcv.atomic import atomic_file
 from latentcv.data.features import MolecularTopology
 from latentcv.errors import InputError
 from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
@@ -82,7 +83,7 @@ def save_bundle(
     label_names: list[str],
     summary: dict[str, Any],
 ) -> Path:
-    """Write a bundle atomically (temp file + ``os.replace``)."""
+    """Write a bundle atomically."""
     state = {k: v.detach().cpu() for k, v in encoder.state_dict().items() if k not in TOPOLOGY_BUFFERS}
     payload = {
         "format": FORMAT,
@@ -93,11 +94,9 @@ def save_bundle(
         "label_names": list(label_names),
         "summary": summary,
     }
-    target = Path(path)
-    tmp = target.with_suffix(target.suffix + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, target)
-    return target
+    with atomic_file(path) as temporary:
+        torch.save(payload, temporary)
+    return Path(path)
 
 
 def load_bundle(path: str | os.PathLike[str]) -> ModelBundle:

@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import scatter
 
 from latentcv.geometry import centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.intra import IntraMolecularGNN

@@ -23,13 +23,13 @@ it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from latentcv.atomic import atomic_file
 from latentcv.errors import InputError
 
 
@@ -40,19 +40,11 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
     renamed over ``path`` (``os.replace``, atomic on POSIX). If writing fails, the temporary file
     is removed and the exception propagates; an existing ``path`` is untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    with atomic_file(path) as temporary, open(temporary, "wb") as fh:
+        torch.save(state, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:

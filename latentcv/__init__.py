@@ -5,13 +5,25 @@ plugin link the ``libnvrtc.so.12`` that the torch wheel brings, and find it only
 already loaded in the process (DESIGN.md, "Engine contracts"). After ``import latentcv``,
 ``import openmmtorch`` works, and if ``openmm`` was imported before latentcv (so its TorchForce
 plugin failed to load), the plugin is loaded again now that torch is there.
+
+Before that first ``import torch``, latentcv sets ``OMP_WAIT_POLICY=PASSIVE`` unless the user set it.
+torch's OpenMP threads (GNU libgomp) otherwise spin after every parallel region, and when other work
+shares the cores (OpenMM's CPU threads, other processes) the spinning threads take the CPU from the
+threads they wait for: on this project's busy 2-core machine a training epoch ran 10 to 25 times
+slower with torch's default two threads than with one, and a TorchForce MD step about 12 times
+slower (``bench/train_throughput.py``, ``bench/torchforce_overhead.py``); with PASSIVE, two threads
+ran as fast as one. libgomp reads the variable once, when torch loads it.
 """
 
 import logging
+import os
 import re
 import sys
 
-import torch  # noqa: F401  (must precede openmmtorch and the loading of OpenMM's plugins)
+if "torch" not in sys.modules:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module docstring
+
+import torch  # noqa: E402  (must precede openmmtorch and the loading of OpenMM's plugins)
 
 __version__ = "0.1.0"
 

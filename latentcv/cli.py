@@ -259,6 +259,53 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--forces", action="store_true", help="also write OUT_forces.npy: -dCV/dx, (frames, n_cv, N, 3)")
     p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
     p.set_defaults(func=_evaluate)
+def _report(args: argparse.Namespace) -> int:
+    from latentcv.report.run import ReportConfig, run_report
+
+    config = ReportConfig(
+        cv=args.cv, trajectories=args.traj, out=args.out, topologies=args.top or [], cv_out=args.cv_out,
+        heads=[h.strip() for h in args.heads.split(",") if h.strip()], crystal_label=args.crystal_label,
+        melt_label=args.melt_label, stride=args.stride, q6_cutoff=args.q6_cutoff, q6_average=args.q6_average,
+        bins=args.bins,
+    )
+    result = run_report(config)
+    print(f"report of {', '.join(result.names)} on {len(result.scores)} system size(s) in {result.folder}: "
+          "report.md, report.json, values.csv, hist_*.png")
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="CV quality before biasing: each CV component against Steinhardt Q6 on crystal and melt frames",
+        description="Evaluate the CV (through the exported TorchScript files) and Steinhardt Q6 of the molecular "
+        "centres on labelled crystal and melt frames, per system size: mean and spread per phase, accuracy of "
+        "the best threshold, histogram overlap and Fisher ratio. Writes OUT/report.md, report.json, values.csv, "
+        "hist_<molecules>.png and report_config.json.",
+    )
+    p.add_argument("--cv", required=True, metavar="CV_DIR",
+                   help="exported CV folder (`latentcv export`; one system only), or a model folder with model.pt "
+                   "and heads.json, exported on the fly for each topology (any size)")
+    p.add_argument("--traj", action="append", required=True, metavar="FILE:LABEL",
+                   help="labelled trajectory (ice.dcd:crystal, water.dcd:melt); repeatable")
+    p.add_argument("--top", action="append", metavar="FILE",
+                   help="topology: once for every --traj, or once per --traj in order (to mix system sizes); "
+                   "default: each trajectory file, when it carries its topology")
+    p.add_argument("--out", required=True, metavar="DIR", help="report folder")
+    p.add_argument("--cv-out", metavar="DIR", help="where a model folder is exported per size (default OUT/cv)")
+    p.add_argument("--heads", default="progress", help="CV heads exported from a model folder, comma-separated: "
+                   "progress, distance, crystal_count (default progress)")
+    p.add_argument("--crystal-label", default="crystal", help="label of the crystal frames (default crystal)")
+    p.add_argument("--melt-label", default="melt", help="label of the melt frames (default melt)")
+    p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
+    p.add_argument("--q6-cutoff", type=float, metavar="NM",
+                   help="Q6 neighbour cutoff between molecular centres of mass, the first coordination shell "
+                   "(default by residue: 0.35 nm for water, 0.64 nm for urea)")
+    p.add_argument("--q6-average", action="store_true", help="use the neighbour-averaged q6 (Lechner-Dellago)")
+    p.add_argument("--bins", type=int, default=50, help="histogram bins (default 50)")
+    p.set_defaults(func=_report)
+
+
 def _numbers(text: str, kind: type, option: str) -> tuple:
     """A comma-separated list of numbers, e.g. ``0,1``; argparse turns the ValueError into a usage error."""
     try:
@@ -339,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate,
-                _add_metad):
+                _add_report, _add_metad):
         add(sub)
     return parser
 

@@ -1,16 +1,19 @@
-"""Regenerate the shipped models: `.venv/bin/python models/build.py [--only ice-water|urea]`.
+"""Regenerate the shipped models: `.venv/bin/python models/build.py [--only ice-water|urea] [--report-only]`.
 
 For each system pair it runs the public command line, as `make demo` does but with longer MD:
 simulate crystal and melt, train, cluster, export the progress CV for the crystal's topology, and
 keep in ``models/<name>/``: the exported CV folder (``cv/``), the model (``model.pt``, ``heads.json``),
 the training settings and metrics (``settings.json``, ``metrics.csv``, ``metrics.json``), the plots
-(``loss.png``, ``latent.png``, ``cv_hist.png``) and a README with the numbers. The MD and training
-scratch files stay in ``models/<name>/work/`` (git-ignored).
+(``loss.png``, ``latent.png``, ``cv_hist.png``) and a README with the numbers. Then the CV quality
+report (``latentcv report``) on new, held-out MD (another seed) at the training size and at a second
+size goes to ``models/<name>/report/``. The MD, training and export scratch files stay in
+``models/<name>/work/`` (git-ignored). ``--report-only`` redoes just the reports of the models there.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -25,6 +28,10 @@ PAIRS = {
     "ice-water": ("ice", "250", "water", "300", "288", "40"),
     "urea": ("urea-crystal", "300", "urea-melt", "500", "128", "40"),
 }
+#: name: the second system size of the report (molecules, one the builder makes exactly), beside the training size
+REPORT_SIZES = {"ice-water": "576", "urea": "250"}
+#: Held-out MD of the report: a seed other than training's 11, ps of production, ps between frames
+REPORT_SEED, REPORT_PS, REPORT_FRAME_PS = "12", "10", "0.5"
 KEEP = ["model.pt", "heads.json", "settings.json", "metrics.csv", "metrics.json", "loss.png", "latent.png"]
 
 
@@ -71,6 +78,8 @@ CV components on the training frames (`latentcv cluster`):
   `latentcv export --model models/{name} --top YOUR.pdb --out CV_DIR`.
 - `model.pt`, `heads.json`: the trained encoder and the basin centres/CV heads.
 - `settings.json`, `metrics.csv`, `metrics.json`, `loss.png`, `latent.png`, `cv_hist.png`.
+- `report/report.md`: CV quality on held-out MD at {molecules} and {REPORT_SIZES[name]} molecules, every CV
+  component against Steinhardt Q6 (accuracy, histogram overlap, Fisher ratio; `latentcv report`).
 
 These are demonstration models: minutes of CPU training on tens of ps of MD. Retrain on your own
 trajectories for production. Regenerate with `.venv/bin/python models/build.py --only {name}`.
@@ -78,12 +87,42 @@ trajectories for production. Regenerate with `.venv/bin/python models/build.py -
     return folder
 
 
+def report(name: str) -> Path:
+    """Held-out MD at two sizes and ``latentcv report`` of the model in ``models/<name>`` into its ``report/``.
+
+    Runs from the repository root with relative paths, so the report names its files portably.
+    """
+    crystal, t_crystal, melt, t_melt, molecules, _ = PAIRS[name]
+    with contextlib.chdir(HERE.parent):
+        folder = Path("models") / name
+        work = folder / "work" / "report"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(folder / "report", ignore_errors=True)
+        work.mkdir(parents=True)
+        args = []
+        for size in (molecules, REPORT_SIZES[name]):
+            for phase, system, temperature in (("crystal", crystal, t_crystal), ("melt", melt, t_melt)):
+                run = work / f"{phase}-{size}"
+                stage(f"{name}: held-out MD of {size} {system} at {temperature} K", [
+                    "simulate", "--system", system, "--molecules", size, "--temperature", temperature, "--ps",
+                    REPORT_PS, "--equilibrate", "5", "--frame-interval", REPORT_FRAME_PS, "--seed", REPORT_SEED,
+                    "--out", str(run)], work / f"simulate-{phase}-{size}.txt")
+                args += ["--traj", f"{run / 'trajectory.dcd'}:{phase}", "--top", str(run / "topology.pdb")]
+        stage(f"{name}: CV quality report", [
+            "report", "--cv", str(folder), *args, "--heads", "progress,distance,crystal_count", "--out",
+            str(folder / "report"), "--cv-out", str(work / "cv")], work / "report.txt")
+    return HERE / name / "report"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(PAIRS), help="build one model only")
+    parser.add_argument("--report-only", action="store_true", help="only redo the reports of the existing models")
     args = parser.parse_args()
     for name in [args.only] if args.only else list(PAIRS):
-        print(f"model {name}: {build(name)}")
+        if not args.report_only:
+            print(f"model {name}: {build(name)}")
+        print(f"report {name}: {report(name)}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import mdtraj
@@ -23,6 +24,7 @@ def evaluate_cv(
     out: str | os.PathLike[str],
     forces: bool = False,
     stride: int = 1,
+    on_frame: Callable[[int], object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Evaluate an exported CV on every frame of a trajectory, as an MD engine would.
 
@@ -30,6 +32,7 @@ def evaluate_cv(
     box brought to OpenMM's reduced form). Values go to ``out`` (CSV: frame, then one column per
     component); with ``forces``, ``-dCV/dx`` of every component goes to ``<out stem>_forces.npy``,
     shape (frames, n_cv, N, 3), in CV units per nm (the force of a bias of 1 kJ/mol per CV unit).
+    ``on_frame``, when given, is called with 1 after every frame (e.g. a tqdm bar's ``update``).
 
     Returns
     -------
@@ -41,22 +44,26 @@ def evaluate_cv(
     cv.check_particles(top.n_atoms)
     modules = [cv.openmm_module(k) for k in range(cv.n_components)]
     values, grads = [], []
-    for chunk in iter_frames(Path(trajectory), top, stride=stride):
-        if chunk.boxes is None:
-            raise InputError(f"{trajectory} has no unit cell: the CV needs periodic frames")
-        for x, b in zip(chunk.positions, chunk.boxes):
-            raw = torch.tensor(x, dtype=torch.float64, requires_grad=forces)
-            # rotation to reduced form is linear in the positions: gradients come back in the file's frame
-            pos, box = rotate_to_reduced(raw, torch.tensor(b, dtype=torch.float64))
-            row, frame_grads = [], []
-            for module in modules:
-                value = module(pos, box)
-                row.append(float(value.detach()))
-                if forces:
-                    (g,) = torch.autograd.grad(value, raw, retain_graph=True)
-                    frame_grads.append(-g.numpy())
-            values.append(row)
-            grads.append(frame_grads)
+    grad_mode = torch.enable_grad() if forces else torch.no_grad()  # no autograd graph for values only
+    with grad_mode:
+        for chunk in iter_frames(Path(trajectory), top, stride=stride):
+            if chunk.boxes is None:
+                raise InputError(f"{trajectory} has no unit cell: the CV needs periodic frames")
+            for x, b in zip(chunk.positions, chunk.boxes):
+                raw = torch.tensor(x, dtype=torch.float64, requires_grad=forces)
+                # rotation to reduced form is linear in the positions: gradients come back in the file's frame
+                pos, box = rotate_to_reduced(raw, torch.tensor(b, dtype=torch.float64))
+                row, frame_grads = [], []
+                for module in modules:
+                    value = module(pos, box)
+                    row.append(float(value.detach()))
+                    if forces:
+                        (g,) = torch.autograd.grad(value, raw, retain_graph=True)
+                        frame_grads.append(-g.numpy())
+                values.append(row)
+                grads.append(frame_grads)
+                if on_frame is not None:
+                    on_frame(1)
     table = np.array(values)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,12 @@ class ComponentStats:
     per_label_mean: dict[str, float] = field(default_factory=dict)
     per_label_std: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def from_metadata(cls, entry: dict) -> "ComponentStats":
+        """The statistics of one entry of metadata.json's ``components``."""
+        return cls(entry["name"], entry["meaning"], entry["mean"], entry["std"], entry["min"], entry["max"],
+                   dict(entry.get("per_label_mean", {})), dict(entry.get("per_label_std", {})))
+
     def suggested_sigma(self) -> float:
         """A Gaussian width for metadynamics: half the fluctuation inside a basin (half the smallest
         per-label standard deviation) when labels exist, else a tenth of the overall one."""
@@ -81,7 +87,13 @@ def _atomic_save_script(module: torch.jit.ScriptModule, path: Path) -> None:
 
 
 def plumed_input(
-    atoms: list[int], stats: list[ComponentStats], temperature: float, label: str = "cv"
+    atoms: list[int],
+    stats: list[ComponentStats],
+    temperature: float,
+    label: str = "cv",
+    model_file: str = PLUMED_MODEL,
+    metad: bool = True,
+    stride: int = 100,
 ) -> str:
     """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD.
 
@@ -90,15 +102,19 @@ def plumed_input(
     atoms : list of int
         0-based indices of the atoms the model reads, in its order.
     stats : list of ComponentStats
-        One per CV component (gives ARG, SIGMA and the grid).
+        One per CV component (all are printed; component 0 gives METAD its SIGMA and grid).
     temperature : float
         K, for METAD's TEMP.
+    label : str
+        Label of the PYTORCH_MODEL action.
+    model_file : str
+        Path of the PLUMED model as PLUMED will open it (relative to the directory PLUMED runs in).
+    metad : bool
+        Include the METAD block (False: the CV and PRINT only, for analysis with ``plumed driver``).
+    stride : int
+        PRINT stride, steps (frames for ``plumed driver``).
     """
     args = ",".join(f"{label}.node-{k}" for k in range(len(stats)))
-    sigmas = ",".join(f"{s.suggested_sigma():.6g}" for s in stats)
-    span = [max(s.maximum - s.minimum, 6 * s.std, 1e-3) for s in stats]
-    grid_min = ",".join(f"{s.minimum - 0.5 * w:.6g}" for s, w in zip(stats, span))
-    grid_max = ",".join(f"{s.maximum + 0.5 * w:.6g}" for s, w in zip(stats, span))
     meanings = [f"#   {label}.node-{k}: {s.name} - {s.meaning}" for k, s in enumerate(stats)]
     lines = [
         "# latentcv: a learned latent CV for PLUMED's PYTORCH_MODEL (units: nm, ps, kJ/mol).",
@@ -106,16 +122,25 @@ def plumed_input(
         "# CV components:",
         *meanings,
         "",
-        *pytorch_model_lines(atoms, PLUMED_MODEL, label=label),
+        *pytorch_model_lines(atoms, model_file, label=label),
         "",
-        "# Well-tempered metadynamics on the CV. SIGMA is half the CV's fluctuation inside a basin of",
-        "# the training frames; the grid spans the training range with half its width as margin.",
-        "# Adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR to your system.",
-        f"metad: METAD ARG={args} SIGMA={sigmas} HEIGHT=1.0 PACE=500 BIASFACTOR=10 TEMP={temperature:g} "
-        f"GRID_MIN={grid_min} GRID_MAX={grid_max} FILE=HILLS",
-        "",
-        f"PRINT ARG={args},metad.bias STRIDE=100 FILE=COLVAR",
     ]
+    printed = args
+    if metad:
+        first = stats[0]
+        span = max(first.maximum - first.minimum, 6 * first.std, 1e-3)
+        lines += [
+            f"# Well-tempered metadynamics on {label}.node-0 ({first.name}), as `latentcv metad` does by default.",
+            "# SIGMA is half its fluctuation inside a basin of the training frames; the grid spans the",
+            "# training range with half its width as margin. Add components to ARG (with a SIGMA and grid",
+            "# bounds each) to bias them too; adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR.",
+            f"metad: METAD ARG={label}.node-0 SIGMA={first.suggested_sigma():.6g} HEIGHT=1.0 PACE=500 BIASFACTOR=10 "
+            f"TEMP={temperature:g} GRID_MIN={first.minimum - 0.5 * span:.6g} GRID_MAX={first.maximum + 0.5 * span:.6g} "
+            "FILE=HILLS",
+            "",
+        ]
+        printed += ",metad.bias"
+    lines.append(f"PRINT ARG={printed} STRIDE={stride} FILE=COLVAR")
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from latentcv.cv.export import METADATA, PLUMED_MODEL
+from latentcv.cv.export import METADATA, PLUMED_MODEL, ComponentStats
 from latentcv.errors import InputError
 
 
@@ -43,6 +43,10 @@ class ExportedCV:
     @property
     def atoms(self) -> list[int]:
         return [int(a) for a in self.metadata["atoms"]]
+
+    def stats(self) -> list[ComponentStats]:
+        """Training-frame statistics of every component (for METAD and BiasVariable defaults)."""
+        return [ComponentStats.from_metadata(c) for c in self.metadata["components"]]
 
     def component(self, k: int) -> dict:
         """Metadata of CV component k (name, meaning, statistics, sigma, file)."""

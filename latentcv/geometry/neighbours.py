@@ -21,17 +21,44 @@ DENSE_MAX_POINTS = 512
 Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def _pairs_within(
-    points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
-) -> Pairs:
-    """Candidate pairs ``(i, j)`` closer than ``cutoff``; differentiable ``dr`` and ``dist``."""
-    fixed = points.detach()
-    trial = minimum_image(fixed[j] - fixed[i], box.detach())
-    keep = (trial * trial).sum(-1) < cutoff * cutoff
-    i = i[keep]
-    j = j[keep]
-    dr = minimum_image(points[j] - points[i], box)
+def _close_pairs(
+    fixed: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The candidate pairs ``(i, j)`` closer than ``cutoff`` (no gradient: pair selection only).
+
+    ``fixed`` ``(N, 3)`` and ``box`` ``(3, 3)`` in nm, detached; ``i``, ``j`` ``(C,)`` int64.
+    ``index_select`` rather than fancy indexing throughout: on the CPU it is several times faster.
+    """
+    trial = minimum_image(fixed.index_select(0, j) - fixed.index_select(0, i), box)
+    keep = torch.nonzero((trial * trial).sum(-1) < cutoff * cutoff).squeeze(1)
+    return i.index_select(0, keep), j.index_select(0, keep)
+
+
+def _displacements(points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> Pairs:
+    """``i, j`` with the differentiable minimum-image ``dr = points[j] - points[i]`` and ``|dr|``
+    (nm); the backward of ``index_select`` is a fast ``index_add``."""
+    dr = minimum_image(points.index_select(0, j) - points.index_select(0, i), box)
     return i, j, dr, safe_norm(dr)
+
+
+def cells_per_axis(box: torch.Tensor, cutoff: float) -> List[int]:
+    """Cells along each box vector: ``floor(width / cutoff)``, so that every cell is at least
+    ``cutoff`` wide across its faces. ``box`` ``(3, 3)`` and ``cutoff`` in nm."""
+    return torch.floor(box_widths(box) / cutoff).long().tolist()
+
+
+def enough_cells(counts_per_axis: List[int]) -> bool:
+    """Whether a cell list with these cell counts works: at least 3 cells along every axis (with
+    fewer, the 27 cells around a cell would include some cell twice)."""
+    return min(counts_per_axis) >= 3
+
+
+def uses_cell_list(
+    n_points: int, box: torch.Tensor, cutoff: float, dense_max_points: int = DENSE_MAX_POINTS
+) -> bool:
+    """Whether :func:`neighbour_pairs` takes the cell list (else the dense path) for ``n_points``
+    points in ``box`` ``(3, 3)`` (nm) with ``cutoff`` (nm)."""
+    return n_points > dense_max_points and enough_cells(cells_per_axis(box, cutoff))
 
 
 def neighbour_pairs_dense(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
@@ -58,7 +85,8 @@ def neighbour_pairs_dense(points: torch.Tensor, box: torch.Tensor, cutoff: float
     check_cutoff(box, cutoff)
     n = points.shape[0]
     candidates = torch.triu_indices(n, n, 1, device=points.device)
-    return _pairs_within(points, box, candidates[0], candidates[1], cutoff)
+    i, j = _close_pairs(points.detach(), box.detach(), candidates[0], candidates[1], cutoff)
+    return _displacements(points, box, i, j)
 
 
 def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
@@ -68,13 +96,13 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     box vector so that every cell is at least ``cutoff`` wide across its faces, also in triclinic
     boxes; then two points closer than ``cutoff`` sit in the same or adjacent cells, and each point
     is tested against the 27 cells around its own. With fewer than 3 cells along any axis the
-    neighbourhood would count cells twice, and the dense path is used instead.
+    neighbourhood would count cells twice, and the dense path is used instead (:func:`enough_cells`).
 
     Parameters and returns as for :func:`neighbour_pairs_dense`.
     """
     check_cutoff(box, cutoff)
-    counts_per_axis: List[int] = torch.floor(box_widths(box) / cutoff).long().tolist()
-    if min(counts_per_axis) < 3:
+    counts_per_axis = cells_per_axis(box, cutoff)
+    if not enough_cells(counts_per_axis):
         return neighbour_pairs_dense(points, box, cutoff)
     device = points.device
     n = points.shape[0]
@@ -92,13 +120,13 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     offsets = torch.cartesian_prod(steps, steps, steps)
     around = torch.remainder(cell3.unsqueeze(1) + offsets.unsqueeze(0), n_cells_axis)
     around_cell = (around[..., 0] * ny + around[..., 1]) * nz + around[..., 2]
-    j = table[around_cell].reshape(n, -1)
+    j = table.index_select(0, around_cell.reshape(-1)).reshape(n, -1)
     i = torch.arange(n, device=device).unsqueeze(1).expand_as(j)
-    upper = j > i
-    i = i[upper]
-    j = j[upper]
-    canonical = torch.argsort(i * n + j)
-    return _pairs_within(points, box, i[canonical], j[canonical], cutoff)
+    upper = torch.nonzero((j > i).reshape(-1)).squeeze(1)
+    i, j = i.reshape(-1).index_select(0, upper), j.reshape(-1).index_select(0, upper)
+    i, j = _close_pairs(points.detach(), box.detach(), i, j, cutoff)
+    canonical = torch.argsort(i * n + j)  # sorting the close pairs only: a tenth of the candidates
+    return _displacements(points, box, i.index_select(0, canonical), j.index_select(0, canonical))
 
 
 def neighbour_pairs(

@@ -32,12 +32,13 @@ from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
 from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise
+from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.metad_config import MetadConfig
 from latentcv.md.metad_outputs import MetadFiles, MetadRecorder, write_bias_files
 from latentcv.md.metad_plots import plot_cv_time, plot_free_energy
 from latentcv.md.mts import make_integrator
 from latentcv.md.platforms import pick_platform
-from latentcv.md.torch_threads import limit_torch_threads_for_platform
+from latentcv.md.torch_threads import CPU_PLATFORMS, limit_torch_threads_for_platform
 from latentcv.systems.structure import Structure, read_pdb
 from latentcv.training.checkpoint import load_checkpoint, save_checkpoint
 
@@ -194,6 +195,8 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
     names = [cv.names[k] for k in config.components]
     platform, _ = pick_platform(config.platform)
     limit_torch_threads_for_platform(platform.getName())
+    if platform.getName() in CPU_PLATFORMS:
+        keep_freed_memory()  # the CV's temporaries are page-faulted in again at every step otherwise
     system, metad = _biased_system(config, xml, cv)
     checkpoint = load_checkpoint(files.checkpoint) if resume else None
     if checkpoint is not None:

@@ -13,6 +13,13 @@ shortest period of the slow force). Larger K, very narrow Gaussians (σ much sma
 fluctuation in 10 fs), tall hills or a CV that reacts to fast O-H librations make the impulses
 large and heat the system: check ``log.csv`` (temperature) and compare a short run with and
 without ``--mts`` before production.
+
+Measured (``tests/md/test_metad.py``, 288 TIP4P/Ice molecules, a bias of hills 0.005 wide on an
+untrained CV): in NVE with the same splitting (``openmm.MTSIntegrator``, K = 4 around 1 fs inner
+steps) the bias's impulses added 0.03 kJ/mol to the 40 kJ/mol energy spread that the RESPA
+integrator shows over 100 fs without any bias; that spread itself, about 4 times plain velocity
+Verlet's at the inner step, is RESPA's own with this rigid (constrained) water model, not the
+bias's; in real runs the Langevin thermostat of ``MTSLangevinIntegrator`` absorbs it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,199 @@
+"""MD throughput with the latent-CV metadynamics bias divided by throughput without it, one platform, one run.
+
+An ice Ih box of TIP4P/Ice molecules (PME, rigid water, Monte Carlo barostat, 270 K, 1 bar; the
+System ``latentcv simulate`` builds) runs on one OpenMM platform first without a bias (Langevin,
+2 fs) and then with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
+(:class:`latentcv.md.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
+progress CV as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_variable`), once per
+``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias
+every K x 2 fs (:func:`latentcv.md.mts.make_integrator`; the metad docs call K <= 4 safe at 2 fs).
+Both runs start from the same minimised and briefly equilibrated state; ns/day is measured over
+``--steps`` 2 fs steps after a warm-up. On a CPU platform torch runs with one thread and glibc's
+malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as in ``latentcv metad``.
+
+Targets: ratio >= 0.5 for 1,024 molecules on the CPU, >= 0.7 for 4,096 on a GPU. The published
+anchor is 0.04 (432 TIP4P waters with a TorchForce, openmm issue 5167).
+
+Prints a table and writes ``<out>/md_overhead.json`` and ``<out>/md_overhead.png``::
+
+    .venv/bin/python bench/md_overhead.py [--platform auto] [--molecules 1024] [--mts 1 4]
+                                          [--steps 500] [--warmup 50] [--out bench/results]
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import latentcv  # noqa: F401  (torch before openmm)
+import numpy as np
+import openmm
+import torch
+from _common import IceCV, Timing, base_parser, ice_with_cv, new_figure, print_table, save_figure, timed, write_json
+from openmm import app, unit
+
+from latentcv.md.bias import ResumableMetadynamics
+from latentcv.md.cv_force import bias_variable
+from latentcv.md.engine import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise
+from latentcv.md.malloc import keep_freed_memory
+from latentcv.md.mts import make_integrator
+from latentcv.md.platforms import pick_platform
+from latentcv.md.torch_threads import CPU_PLATFORMS, limit_torch_threads_for_platform
+from latentcv.systems import tip4p_ice
+
+NAME = "md_overhead"
+TEMPERATURE_K, PRESSURE_BAR, SEED = 270.0, 1.0, 1
+#: Default system size and target ratio on CPU platforms and on GPUs.
+CPU_MOLECULES, CPU_TARGET = 1024, 0.5
+GPU_MOLECULES, GPU_TARGET = 4096, 0.7
+GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
+#: Fewest outer steps of the biased warm-up: TorchScript optimises the CV after its first calls.
+WARMUP_EVALUATIONS = 3
+
+
+def ice_system(ice: IceCV) -> openmm.System:
+    """The unbiased System of ``ice``: TIP4P/Ice with PME and the anisotropic barostat of crystals."""
+    system = create_system(ice.structure, tip4p_ice.FORCEFIELD_FILE)
+    add_barostat(system, TEMPERATURE_K, PRESSURE_BAR, anisotropic=True, seed=SEED)
+    return system
+
+
+def ns_per_day(steps_2fs: int, seconds: float) -> float:
+    """Throughput of ``steps_2fs`` steps of 2 fs done in ``seconds`` wall-clock seconds."""
+    return steps_2fs * TIMESTEP_PS / 1000.0 / seconds * 86400.0
+
+
+def _finish(simulation: app.Simulation) -> None:
+    """Wait until the platform has finished (positions only: no extra force evaluation)."""
+    simulation.context.getState(getPositions=True)
+
+
+def run_plain(ice: IceCV, platform: str, steps: int, warmup: int) -> tuple[Timing, openmm.State]:
+    """Timing of ``steps`` unbiased steps and the state after them (the biased runs start there)."""
+    simulation = make_simulation(ice.structure.topology, ice_system(ice), TEMPERATURE_K, SEED, platform)
+    minimise(simulation, ice.structure.positions)
+    simulation.context.setVelocitiesToTemperature(TEMPERATURE_K * unit.kelvin, SEED)
+    simulation.step(warmup)
+    _finish(simulation)
+    with timed() as timing:
+        simulation.step(steps)
+        _finish(simulation)
+    return timing, simulation.context.getState(getPositions=True, getVelocities=True)
+
+
+def run_biased(
+    ice: IceCV, platform: str, state: openmm.State, mts: int, steps: int, warmup: int, pace: int
+) -> tuple[Timing, int]:
+    """Timing of MD with the metadynamics bias on the progress CV, bias every ``mts`` steps, and
+    the number of 2 fs steps it made.
+
+    ``steps``, ``warmup`` and ``pace`` count 2 fs steps (as ``latentcv metad`` does); the
+    integrator takes ``steps // mts`` outer steps.
+    """
+    system = ice_system(ice)
+    metad = ResumableMetadynamics(system, [bias_variable(ice.cv_dir, 0)], TEMPERATURE_K, 10.0, 1.0, max(1, pace // mts))
+    integrator = make_integrator(system, TEMPERATURE_K, SEED, mts, metad.bias_group)
+    simulation = make_simulation(ice.structure.topology, system, TEMPERATURE_K, SEED, platform, integrator)
+    simulation.context.setState(state)
+    metad.step(simulation, max(WARMUP_EVALUATIONS, warmup // mts))
+    _finish(simulation)
+    outer = max(1, steps // mts)
+    with timed() as timing:
+        metad.step(simulation, outer)
+        _finish(simulation)
+    return timing, outer * mts
+
+
+def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path) -> Path:
+    """ns/day without and with the bias (per MTS factor), and the ratio against the target."""
+    fig, ax = new_figure(6.0, 4.0)
+    labels = ["no bias"] + [f"bias, mts {r['mts']}" for r in rows]
+    speeds = [plain] + [r["biased_ns_day"] for r in rows]
+    bars = ax.bar(labels, speeds, color=["grey"] + ["C0"] * len(rows))
+    for bar, row in zip(bars[1:], rows):
+        ax.annotate(f"{row['ratio']:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom")
+    ax.axhline(target * plain, color="C3", ls="--", label=f"target ratio {target:g}")
+    ax.set_ylabel("ns/day")
+    ax.set_title("MD throughput with the latent-CV bias (numbers: ratio to no bias)", fontsize=9)
+    ax.legend(fontsize=8)
+    return save_figure(fig, out, NAME)
+
+
+def parse_args(argv: Sequence[str] | None):  # type: ignore[no-untyped-def]
+    parser = base_parser(__doc__)
+    parser.add_argument("--platform", default="auto", help="OpenMM platform (default auto: CUDA, OpenCL, then CPU)")
+    parser.add_argument("--molecules", type=int, default=None,
+                        help=f"requested ice molecules (default {CPU_MOLECULES} on CPU platforms, {GPU_MOLECULES} on GPUs)")
+    parser.add_argument("--mts", type=int, nargs="+", default=[1, 4], help="bias every K steps of 2 fs; one run per K")
+    parser.add_argument("--steps", type=int, default=500, help="timed 2 fs steps per run")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed 2 fs steps before each timed run")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch intra-op threads (default: latentcv metad's choice, 1 on CPU platforms)")
+    parser.add_argument("--release-memory", action="store_true",
+                        help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on CPU platforms)")
+    parser.add_argument("--pace", type=int, default=500, help="2 fs steps between hills (latentcv metad's default)")
+    return parser.parse_args(argv)
+
+
+COLUMNS = [("mts", "mts", "d"), ("plain_ns_day", "plain ns/day", ".2f"), ("biased_ns_day", "biased ns/day", ".2f"),
+           ("ratio", "ratio", ".3f"), ("bias_ms_per_evaluation", "bias ms/eval", ".1f"),
+           ("biased_cpu_ms_per_step", "cpu ms/step", ".1f"), ("biased_sys_ms_per_step", "sys ms/step", ".2f")]
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark; return what was written to ``md_overhead.json``."""
+    args = parse_args(argv)
+    platform = pick_platform(args.platform)[0].getName()
+    torch_threads = limit_torch_threads_for_platform(platform)
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
+        torch_threads = torch.get_num_threads()
+    on_gpu = platform in GPU_PLATFORMS
+    kept = platform in CPU_PLATFORMS and not args.release_memory and keep_freed_memory()
+    requested = args.molecules or (GPU_MOLECULES if on_gpu else CPU_MOLECULES)
+    target = GPU_TARGET if on_gpu else CPU_TARGET
+    with tempfile.TemporaryDirectory(prefix="latentcv-md-overhead-") as work:
+        ice = ice_with_cv(requested, Path(work), args.model)
+        plain_timing, state = run_plain(ice, platform, args.steps, args.warmup)
+        plain = ns_per_day(args.steps, plain_timing.wall_s)
+        rows = []
+        for k in args.mts:
+            timing, steps = run_biased(ice, platform, state, k, args.steps, args.warmup, args.pace)
+            biased = ns_per_day(steps, timing.wall_s)
+            extra_per_step = timing.wall_s / steps - plain_timing.wall_s / args.steps
+            rows.append({"mts": k, "plain_ns_day": plain, "biased_ns_day": biased, "ratio": biased / plain,
+                         "bias_ms_per_evaluation": extra_per_step * k * 1e3,
+                         "biased_cpu_ms_per_step": (timing.user_s + timing.sys_s) / steps * 1e3,
+                         "biased_sys_ms_per_step": timing.sys_s / steps * 1e3})
+            print_table(rows[-1:], COLUMNS, header=len(rows) == 1)
+    print(f"{platform}, {ice.n_molecules} molecules; target ratio >= {target:g} (published anchor 0.04)")
+    payload = {
+        "benchmark": NAME,
+        "platform": platform,
+        "requested_molecules": requested,
+        "molecules": ice.n_molecules,
+        "particles": int(np.asarray(ice.structure.positions).shape[0]),
+        "temperature_K": TEMPERATURE_K,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "pace": args.pace,
+        "torch_threads": torch_threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "keep_freed_memory": kept,
+        "plain_ns_day": plain,
+        "plain_cpu_ms_per_step": (plain_timing.user_s + plain_timing.sys_s) / args.steps * 1e3,
+        "plain_sys_ms_per_step": plain_timing.sys_s / args.steps * 1e3,
+        "target_ratio": target,
+        "published_anchor_ratio": 0.04,
+        "rows": rows,
+    }
+    write_json(args.out, NAME, payload)
+    plot(rows, plain, target, args.out)
+    return payload
+
+
+if __name__ == "__main__":
+    main()

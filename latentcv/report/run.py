@@ -1,0 +1,257 @@
+"""``latentcv report``: CV components and Steinhardt Q6 on labelled crystal and melt frames, scored
+per system size, with histograms, a Markdown summary, a JSON of the numbers and every frame's values.
+
+The CV is computed by the exported TorchScript files themselves (:func:`latentcv.cv.evaluate.evaluate_cv`),
+as an MD engine would see it; Q6 by :mod:`latentcv.report.q6` on the same frames.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from latentcv.atomic import write_text_atomic
+from latentcv.cv.evaluate import evaluate_cv
+from latentcv.data.specs import parse_spec
+from latentcv.data.topology import read_topology
+from latentcv.errors import InputError
+from latentcv.report.cv_source import CVSource
+from latentcv.report.markdown import Q6_NAME, size_section, write_markdown
+from latentcv.report.plots import plot_histograms
+from latentcv.report.q6 import default_cutoff, trajectory_q6
+from latentcv.report.separation import Separation, separation
+from latentcv.report.values import TrajectoryValues, write_values_csv
+
+CONFIG_FILE = "report_config.json"
+
+
+@dataclass
+class ReportConfig:
+    """Arguments of ``latentcv report``; saved as ``OUT/report_config.json``.
+
+    Attributes
+    ----------
+    cv : str
+        Exported CV folder, or model folder (``model.pt`` + ``heads.json``) exported per topology.
+    trajectories : list of str
+        ``FILE:LABEL`` per trajectory, labels the crystal or the melt label.
+    topologies : list of str
+        One topology for all trajectories, or one per trajectory in order; empty: each trajectory
+        file is its own topology (PDB, H5, GRO).
+    out : str
+        Report folder.
+    cv_out : str or None
+        Where a model folder is exported to (``<cv_out>/<molecules>``); default ``OUT/cv``.
+    heads : list of str
+        CV heads exported from a model folder.
+    crystal_label, melt_label : str
+        Labels of the crystal and melt frames.
+    stride : int
+        Use every ``stride``-th frame.
+    q6_cutoff : float or None
+        Q6 neighbour cutoff between molecular centres (nm); default per residue name.
+    q6_average : bool
+        Neighbour-averaged (Lechner-Dellago) q6 instead of the local one.
+    bins : int
+        Histogram bins for the overlap and the figures.
+    """
+
+    cv: str
+    trajectories: list[str]
+    out: str
+    topologies: list[str] = field(default_factory=list)
+    cv_out: str | None = None
+    heads: list[str] = field(default_factory=lambda: ["progress"])
+    crystal_label: str = "crystal"
+    melt_label: str = "melt"
+    stride: int = 1
+    q6_cutoff: float | None = None
+    q6_average: bool = False
+    bins: int = 50
+
+    def paired_topologies(self) -> list[str]:
+        """The topology of each trajectory, in order.
+
+        Raises
+        ------
+        InputError
+            When the number of topologies is neither 0, 1 nor the number of trajectories.
+        """
+        n, k = len(self.trajectories), len(self.topologies)
+        if k == 0:
+            return [str(parse_spec(t).path) for t in self.trajectories]
+        if k == 1:
+            return self.topologies * n
+        if k == n:
+            return list(self.topologies)
+        raise InputError(f"give --top once for all trajectories or once per --traj ({n}), not {k} times")
+
+
+@dataclass
+class ReportResult:
+    """What :func:`run_report` found.
+
+    Attributes
+    ----------
+    folder : Path
+        The report folder.
+    names : list of str
+        The quantities: CV components, then ``Q6``.
+    scores : dict
+        Molecules -> quantity name -> Separation.
+    training_molecules : int or None
+        The CV's training size, when its metadata records it.
+    """
+
+    folder: Path
+    names: list[str]
+    scores: dict[int, dict[str, Separation]]
+    training_molecules: int | None
+
+
+def _check(config: ReportConfig) -> None:
+    """Raise InputError for arguments that cannot make a report, before any work."""
+    if not config.trajectories:
+        raise InputError("give at least one --traj FILE:LABEL")
+    if config.stride < 1:
+        raise InputError(f"--stride must be at least 1, got {config.stride}")
+    if config.bins < 2:
+        raise InputError(f"--bins must be at least 2, got {config.bins}")
+    if config.crystal_label == config.melt_label:
+        raise InputError(f"the crystal and melt labels must differ, both are {config.crystal_label!r}")
+    labels = [parse_spec(text).label for text in config.trajectories]
+    for text, label in zip(config.trajectories, labels):
+        if label not in (config.crystal_label, config.melt_label):
+            raise InputError(f"label every trajectory {config.crystal_label} or {config.melt_label} "
+                             f"(--traj FILE:{config.crystal_label}); {text!r} has label {label!r}")
+    config.paired_topologies()  # raises on a --top count that fits neither one nor every trajectory
+    for label in (config.crystal_label, config.melt_label):
+        if label not in labels:
+            raise InputError(f"no {label} trajectory: give crystal and melt frames (--traj FILE:{label})")
+
+
+def _measure(config: ReportConfig, source: CVSource, scratch: Path
+             ) -> tuple[list[TrajectoryValues], list[str], dict[int, float], int | None]:
+    """CV and Q6 values of every trajectory; the component names, the Q6 cutoff per size and the
+    CV's training size (None when its metadata does not record it)."""
+    runs, names, cutoffs, training = [], None, {}, None
+    for i, (text, topology) in enumerate(zip(config.trajectories, config.paired_topologies())):
+        spec = parse_spec(text)
+        file_topology, molecular = read_topology(topology)
+        size = molecular.n_molecules
+        cutoff = config.q6_cutoff if config.q6_cutoff is not None else default_cutoff(file_topology)
+        cutoffs[size] = cutoff
+        cv = source.for_topology(topology, file_topology, molecular)
+        cv.check_particles(file_topology.n_atoms)  # before any work: an exported CV serves one system
+        if names is not None and cv.names != names:
+            raise InputError(f"the CVs differ in their components: {names} and {cv.names}")
+        names = cv.names
+        training = cv.metadata.get("training", {}).get("molecules")
+        with tqdm(desc=f"Q6 {spec.path.name}", unit="frame", leave=False) as bar:
+            q6 = trajectory_q6(spec.path, file_topology, molecular, cutoff, config.q6_average, config.stride,
+                               on_frame=bar.update)
+        with tqdm(total=len(q6), desc=f"CV {spec.path.name} ({size} molecules)", unit="frame") as bar:
+            values, _ = evaluate_cv(cv.folder, spec.path, topology, scratch / f"cv-{i}.csv", stride=config.stride,
+                                    on_frame=bar.update)
+        if len(q6) == 0:
+            raise InputError(f"{spec.path} has no frames (stride {config.stride})")
+        frames = np.arange(len(q6), dtype=np.int64) * config.stride
+        runs.append(TrajectoryValues(str(spec.path), str(topology), str(spec.label), size, frames, values, q6))
+    assert names is not None
+    return runs, names, cutoffs, training
+
+
+def _column(run: TrajectoryValues, name: str, names: Sequence[str]) -> np.ndarray:
+    """Values of quantity ``name`` (a CV component or Q6) on the frames of ``run``, shape (F,)."""
+    return run.q6 if name == Q6_NAME else run.cv[:, list(names).index(name)]
+
+
+def _score(runs: Sequence[TrajectoryValues], names: Sequence[str], config: ReportConfig
+           ) -> tuple[dict[int, dict[str, Separation]], dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]]:
+    """Separation of every quantity per system size, and the samples it was computed from."""
+    scores, samples = {}, {}
+    for size in sorted({r.molecules for r in runs}):
+        mine = [r for r in runs if r.molecules == size]
+        table = {label: [r for r in mine if r.label == label] for label in (config.crystal_label, config.melt_label)}
+        missing = [label for label, rs in table.items() if not rs]
+        if missing:
+            raise InputError(f"the {size}-molecule system has no {' or '.join(missing)} frames: give both phases "
+                             "for every system size")
+        samples[size] = {}
+        for name in [*names, Q6_NAME]:
+            crystal, melt = ([_column(r, name, names) for r in table[label]]
+                             for label in (config.crystal_label, config.melt_label))
+            samples[size][name] = (np.concatenate(crystal), np.concatenate(melt))
+        scores[size] = {name: separation(c, m, bins=config.bins) for name, (c, m) in samples[size].items()}
+    return scores, samples
+
+
+def _describe_cv(config: ReportConfig, source: CVSource, training: int | None) -> str:
+    trained = f"trained on {training} molecules" if training is not None else "training size unknown"
+    if source.is_model:
+        where = config.cv_out or str(Path(config.out) / "cv")
+        return (f"model folder `{config.cv}` ({trained}), heads {', '.join(config.heads)}, exported for each "
+                f"system size into `{where}` and evaluated through the exported TorchScript files.")
+    return f"exported CV folder `{config.cv}` ({trained}), evaluated through its TorchScript files."
+
+
+def run_report(config: ReportConfig) -> ReportResult:
+    """Compute, score and write the CV quality report (see the module docstring).
+
+    Writes ``OUT/report.md``, ``report.json``, ``values.csv``, ``hist_<molecules>.png`` and
+    ``report_config.json``; a model folder's exports go to ``config.cv_out`` (default ``OUT/cv``).
+
+    Raises
+    ------
+    InputError
+        Unlabelled or wrongly labelled trajectories, a system size without both phases, a topology
+        count that matches neither one nor every trajectory, an exported CV of another particle
+        count, unreadable files.
+    """
+    _check(config)
+    out = Path(config.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create {out}: {err.strerror or err}") from None
+    write_text_atomic(out / CONFIG_FILE, json.dumps(asdict(config), indent=1))
+    source = CVSource(config.cv, config.cv_out or out / "cv", config.heads)
+    with tempfile.TemporaryDirectory(prefix="latentcv-report-") as scratch:
+        runs, names, cutoffs, training = _measure(config, source, Path(scratch))
+    scores, samples = _score(runs, names, config)
+
+    write_values_csv(out / "values.csv", runs, names)
+    labels = (config.crystal_label, config.melt_label)
+    sections = []
+    for size, per_quantity in scores.items():
+        figure = f"hist_{size}.png"
+        plot_histograms(out / figure, f"{size} molecules", samples[size], per_quantity, labels, config.bins)
+        sections.append(size_section(size, per_quantity, figure, training, *labels))
+    variant = "neighbour-averaged q6 (Lechner-Dellago)" if config.q6_average else "local q6"
+    if len(set(cutoffs.values())) == 1:
+        cut = f"{next(iter(cutoffs.values())):g} nm"
+    else:
+        cut = ", ".join(f"{c:g} nm ({s} molecules)" for s, c in sorted(cutoffs.items()))
+    q6_text = (f"Steinhardt {variant} (freud `Steinhardt(l=6)`) of the molecular centres of mass, neighbours "
+               f"within {cut}, averaged over the molecules of each frame.")
+    write_text_atomic(out / "report.md", write_markdown(_describe_cv(config, source, training), runs, sections, q6_text,
+                                                        *labels))
+    report = {
+        "cv": config.cv, "cv_kind": "model" if source.is_model else "exported", "components": names,
+        "training_molecules": training,
+        "q6": {"variant": "averaged" if config.q6_average else "local",
+               "cutoff_nm": {str(s): c for s, c in cutoffs.items()}},
+        "trajectories": [{"path": r.path, "topology": r.topology, "label": r.label, "molecules": r.molecules,
+                          "frames": len(r.frames)} for r in runs],
+        "sizes": {str(size): {"training_size": training == size,
+                              "quantities": {name: s.as_dict() for name, s in per_quantity.items()}}
+                  for size, per_quantity in scores.items()},
+    }
+    write_text_atomic(out / "report.json", json.dumps(report, indent=1))
+    return ReportResult(out, [*names, Q6_NAME], scores, training)

@@ -24,6 +24,7 @@ Prints a table and writes ``<out>/cv_cost.json`` and ``<out>/cv_cost.png``::
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ import latentcv  # noqa: F401  (torch before openmm)
 import numpy as np
 import torch
 from _common import IceCV, base_parser, new_figure, print_table, save_figure, with_cv, write_json
+
+from matplotlib.ticker import NullFormatter
 
 from latentcv.cv.load import load
 from latentcv.geometry.neighbours import DENSE_MAX_POINTS, uses_cell_list
@@ -140,6 +143,9 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
                 ax.plot(r["molecules"], r["median_ms"], "s", mfc="none", ms=11, color=line.get_color())
     ax.set_xscale("log")
     ax.set_yscale("log")
+    sizes = sorted({r["molecules"] for r in rows})
+    ax.set_xticks(sizes, [str(n) for n in sizes], fontsize=8)
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("TIP4P/Ice molecules")
     ax.set_ylabel("CV value + gradient (ms)")
     ax.set_title(f"latent CV cost (squares: cell list, > {DENSE_MAX_POINTS} molecules)", fontsize=9)
@@ -147,7 +153,7 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
     return save_figure(fig, out, NAME)
 
 
-def parse_args(argv: Sequence[str] | None):  # type: ignore[no-untyped-def]
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = base_parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096, 8192],
                         help="requested molecules per box (the nearest ice supercell is built)")
@@ -158,6 +164,16 @@ def parse_args(argv: Sequence[str] | None):  # type: ignore[no-untyped-def]
                         help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on the CPU)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads on the CPU (default 1, as next to OpenMM)")
     return parser.parse_args(argv)
+
+
+COLUMNS = [("device", "device", "s"), ("requested", "requested", "d"), ("molecules", "molecules", "d"),
+           ("neighbours", "neighbours", "s"), ("median_ms", "median ms", ".1f"), ("min_ms", "min ms", ".1f"),
+           ("cpu_ms", "cpu ms", ".1f"), ("us_per_molecule", "us/molecule", ".1f"), ("setup_s", "setup s", ".1f")]
+
+
+def print_row(row: dict[str, Any], header: bool) -> None:
+    """Print one row of the table as soon as it is measured (with the header before the first)."""
+    print_table([row], COLUMNS, header=header)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -198,16 +214,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     write_json(args.out, NAME, payload)
     plot(rows, args.out)
     return payload
-
-
-COLUMNS = [("device", "device", "s"), ("requested", "requested", "d"), ("molecules", "molecules", "d"),
-           ("neighbours", "neighbours", "s"), ("median_ms", "median ms", ".1f"), ("min_ms", "min ms", ".1f"),
-           ("cpu_ms", "cpu ms", ".1f"), ("us_per_molecule", "us/molecule", ".1f"), ("setup_s", "setup s", ".1f")]
-
-
-def print_row(row: dict[str, Any], header: bool) -> None:
-    """Print one row of the table as soon as it is measured (with the header before the first)."""
-    print_table([row], COLUMNS, header=header)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ Prints a table and writes ``<out>/md_overhead.json`` and ``<out>/md_overhead.png
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Sequence
@@ -46,6 +47,8 @@ from latentcv.systems import tip4p_ice
 
 NAME = "md_overhead"
 TEMPERATURE_K, PRESSURE_BAR, SEED = 270.0, 1.0, 1
+#: Well-tempered bias factor and initial hill height (kJ/mol): ``latentcv metad``'s defaults.
+BIAS_FACTOR, HEIGHT_KJ_MOL = 10.0, 1.0
 #: Default system size and target ratio on CPU platforms and on GPUs.
 CPU_MOLECULES, CPU_TARGET = 1024, 0.5
 GPU_MOLECULES, GPU_TARGET = 4096, 0.7
@@ -94,7 +97,8 @@ def run_biased(
     integrator takes ``steps // mts`` outer steps.
     """
     system = ice_system(ice)
-    metad = ResumableMetadynamics(system, [bias_variable(ice.cv_dir, 0)], TEMPERATURE_K, 10.0, 1.0, max(1, pace // mts))
+    metad = ResumableMetadynamics(system, [bias_variable(ice.cv_dir, 0)], TEMPERATURE_K, BIAS_FACTOR, HEIGHT_KJ_MOL,
+                                  max(1, pace // mts))
     integrator = make_integrator(system, TEMPERATURE_K, SEED, mts, metad.bias_group)
     simulation = make_simulation(ice.structure.topology, system, TEMPERATURE_K, SEED, platform, integrator)
     simulation.context.setState(state)
@@ -111,10 +115,11 @@ def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path)
     """ns/day without and with the bias (per MTS factor), and the ratio against the target."""
     fig, ax = new_figure(6.0, 4.0)
     labels = ["no bias"] + [f"bias, mts {r['mts']}" for r in rows]
-    speeds = [plain] + [r["biased_ns_day"] for r in rows]
+    speeds = [plain] + [r.get("biased_ns_day", 0.0) for r in rows]
     bars = ax.bar(labels, speeds, color=["grey"] + ["C0"] * len(rows))
     for bar, row in zip(bars[1:], rows):
-        ax.annotate(f"{row['ratio']:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom")
+        text = f"{row['ratio']:.2f}" if "ratio" in row else "failed"
+        ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom")
     ax.axhline(target * plain, color="C3", ls="--", label=f"target ratio {target:g}")
     ax.set_ylabel("ns/day")
     ax.set_title("MD throughput with the latent-CV bias (numbers: ratio to no bias)", fontsize=9)
@@ -122,7 +127,7 @@ def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path)
     return save_figure(fig, out, NAME)
 
 
-def parse_args(argv: Sequence[str] | None):  # type: ignore[no-untyped-def]
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = base_parser(__doc__)
     parser.add_argument("--platform", default="auto", help="OpenMM platform (default auto: CUDA, OpenCL, then CPU)")
     parser.add_argument("--molecules", type=int, default=None,
@@ -143,6 +148,29 @@ COLUMNS = [("mts", "mts", "d"), ("plain_ns_day", "plain ns/day", ".2f"), ("biase
            ("biased_cpu_ms_per_step", "cpu ms/step", ".1f"), ("biased_sys_ms_per_step", "sys ms/step", ".2f")]
 
 
+def biased_row(
+    ice: IceCV, platform: str, state: openmm.State, plain: Timing, mts: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One table row (printed at once): the biased run with ``mts`` against the unbiased ``plain``
+    timing of ``args.steps`` steps; a failed run (e.g. NaN coordinates, K too large for the bias)
+    gives a row with its ``error``."""
+    plain_ns_day = ns_per_day(args.steps, plain.wall_s)
+    try:
+        timing, steps = run_biased(ice, platform, state, mts, args.steps, args.warmup, args.pace)
+    except openmm.OpenMMException as err:
+        row = {"mts": mts, "plain_ns_day": plain_ns_day, "error": str(err).splitlines()[0]}
+        print(f"mts {mts}: failed: {row['error']}")
+        return row
+    biased = ns_per_day(steps, timing.wall_s)
+    extra_per_step = timing.wall_s / steps - plain.wall_s / args.steps
+    row = {"mts": mts, "plain_ns_day": plain_ns_day, "biased_ns_day": biased, "ratio": biased / plain_ns_day,
+           "bias_ms_per_evaluation": extra_per_step * mts * 1e3,
+           "biased_cpu_ms_per_step": (timing.user_s + timing.sys_s) / steps * 1e3,
+           "biased_sys_ms_per_step": timing.sys_s / steps * 1e3}
+    print_table([row], COLUMNS, header=mts == args.mts[0])
+    return row
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark; return what was written to ``md_overhead.json``."""
     args = parse_args(argv)
@@ -158,17 +186,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="latentcv-md-overhead-") as work:
         ice = ice_with_cv(requested, Path(work), args.model)
         plain_timing, state = run_plain(ice, platform, args.steps, args.warmup)
-        plain = ns_per_day(args.steps, plain_timing.wall_s)
-        rows = []
-        for k in args.mts:
-            timing, steps = run_biased(ice, platform, state, k, args.steps, args.warmup, args.pace)
-            biased = ns_per_day(steps, timing.wall_s)
-            extra_per_step = timing.wall_s / steps - plain_timing.wall_s / args.steps
-            rows.append({"mts": k, "plain_ns_day": plain, "biased_ns_day": biased, "ratio": biased / plain,
-                         "bias_ms_per_evaluation": extra_per_step * k * 1e3,
-                         "biased_cpu_ms_per_step": (timing.user_s + timing.sys_s) / steps * 1e3,
-                         "biased_sys_ms_per_step": timing.sys_s / steps * 1e3})
-            print_table(rows[-1:], COLUMNS, header=len(rows) == 1)
+        rows = [biased_row(ice, platform, state, plain_timing, k, args) for k in args.mts]
     print(f"{platform}, {ice.n_molecules} molecules; target ratio >= {target:g} (published anchor 0.04)")
     payload = {
         "benchmark": NAME,
@@ -183,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "torch_threads": torch_threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "keep_freed_memory": kept,
-        "plain_ns_day": plain,
+        "plain_ns_day": ns_per_day(args.steps, plain_timing.wall_s),
         "plain_cpu_ms_per_step": (plain_timing.user_s + plain_timing.sys_s) / args.steps * 1e3,
         "plain_sys_ms_per_step": plain_timing.sys_s / args.steps * 1e3,
         "target_ratio": target,
@@ -191,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "rows": rows,
     }
     write_json(args.out, NAME, payload)
-    plot(rows, plain, target, args.out)
+    plot(rows, payload["plain_ns_day"], target, args.out)
     return payload
 
 

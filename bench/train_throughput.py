@@ -20,6 +20,7 @@ Prints a table and writes ``<out>/train_throughput.json`` and ``<out>/train_thro
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import tempfile
@@ -32,6 +33,7 @@ import latentcv
 import mdtraj as md
 import numpy as np
 from _common import DEFAULT_MODEL, base_parser, new_figure, print_table, save_figure, write_json
+from matplotlib.ticker import MaxNLocator
 
 from latentcv.md.simulate import RunConfig, RunFiles, simulate
 from latentcv.nn.settings import Settings
@@ -86,13 +88,14 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
         ax.plot(range(1, row["epochs"] + 1), [t * scale for t in row["epoch_s"]], "o-", label=row["stage"])
     ax.axhline(TARGET_SECONDS, color="C3", ls="--", label=f"target {TARGET_SECONDS:g} s")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"seconds per epoch of {TARGET_FRAMES} frames")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
     return save_figure(fig, out, NAME)
 
 
-def parse_args(argv: Sequence[str] | None):  # type: ignore[no-untyped-def]
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = base_parser(__doc__)
     parser.add_argument("--config", type=Path, default=DEFAULT_MODEL / "settings.json",
                         help="training settings (default: the shipped ice-water model's)")

@@ -38,7 +38,7 @@ from openmm import app, unit
 
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise
+from latentcv.md.engine import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise, ns_per_day
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.mts import make_integrator
 from latentcv.md.platforms import pick_platform
@@ -62,11 +62,6 @@ def ice_system(ice: IceCV) -> openmm.System:
     system = create_system(ice.structure, tip4p_ice.FORCEFIELD_FILE)
     add_barostat(system, TEMPERATURE_K, PRESSURE_BAR, anisotropic=True, seed=SEED)
     return system
-
-
-def ns_per_day(steps_2fs: int, seconds: float) -> float:
-    """Throughput of ``steps_2fs`` steps of 2 fs done in ``seconds`` wall-clock seconds."""
-    return steps_2fs * TIMESTEP_PS / 1000.0 / seconds * 86400.0
 
 
 def _finish(simulation: app.Simulation) -> None:
@@ -154,14 +149,14 @@ def biased_row(
     """One table row (printed at once): the biased run with ``mts`` against the unbiased ``plain``
     timing of ``args.steps`` steps; a failed run (e.g. NaN coordinates, K too large for the bias)
     gives a row with its ``error``."""
-    plain_ns_day = ns_per_day(args.steps, plain.wall_s)
+    plain_ns_day = ns_per_day(args.steps * TIMESTEP_PS, plain.wall_s)
     try:
         timing, steps = run_biased(ice, platform, state, mts, args.steps, args.warmup, args.pace)
     except openmm.OpenMMException as err:
         row = {"mts": mts, "plain_ns_day": plain_ns_day, "error": str(err).splitlines()[0]}
         print(f"mts {mts}: failed: {row['error']}")
         return row
-    biased = ns_per_day(steps, timing.wall_s)
+    biased = ns_per_day(steps * TIMESTEP_PS, timing.wall_s)
     extra_per_step = timing.wall_s / steps - plain.wall_s / args.steps
     row = {"mts": mts, "plain_ns_day": plain_ns_day, "biased_ns_day": biased, "ratio": biased / plain_ns_day,
            "bias_ms_per_evaluation": extra_per_step * mts * 1e3,
@@ -201,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "torch_threads": torch_threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "keep_freed_memory": kept,
-        "plain_ns_day": ns_per_day(args.steps, plain_timing.wall_s),
+        "plain_ns_day": ns_per_day(args.steps * TIMESTEP_PS, plain_timing.wall_s),
         "plain_cpu_ms_per_step": (plain_timing.user_s + plain_timing.sys_s) / args.steps * 1e3,
         "plain_sys_ms_per_step": plain_timing.sys_s / args.steps * 1e3,
         "target_ratio": target,

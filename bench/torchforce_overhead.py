@@ -27,6 +27,7 @@ import openmm
 import torch
 from openmm import unit
 
+from latentcv.md.engine import TIMESTEP_PS, ns_per_day
 from latentcv.md.platforms import pick_platform
 from latentcv.md.probe import LatticeProbe
 from latentcv.md.torchforce import make_torch_force
@@ -53,10 +54,10 @@ def lj_system(n: int, seed: int) -> tuple[openmm.System, np.ndarray]:
     return system, positions
 
 
-def ns_per_day(system: openmm.System, positions: np.ndarray, platform: str, steps: int) -> float:
+def measure_ns_per_day(system: openmm.System, positions: np.ndarray, platform: str, steps: int) -> float:
     """Throughput of Langevin dynamics at 2 fs after a warm-up of 50 steps."""
     plat, props = pick_platform(platform)
-    integrator = openmm.LangevinMiddleIntegrator(120 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picosecond)
+    integrator = openmm.LangevinMiddleIntegrator(120 * unit.kelvin, 1 / unit.picosecond, TIMESTEP_PS * unit.picosecond)
     context = openmm.Context(system, integrator, plat, props)
     context.setPositions(positions * unit.nanometer)
     openmm.LocalEnergyMinimizer.minimize(context, maxIterations=100)
@@ -66,7 +67,7 @@ def ns_per_day(system: openmm.System, positions: np.ndarray, platform: str, step
     integrator.step(steps)
     context.getState(getEnergy=True)  # wait for the platform to finish
     elapsed = time.perf_counter() - start
-    return steps * 0.002 / 1000 / elapsed * 86400
+    return ns_per_day(steps * TIMESTEP_PS, elapsed)
 
 
 def main() -> None:
@@ -81,12 +82,12 @@ def main() -> None:
           f"{'torch 1 thr':>12} {'ratio':>6}")
     for n in args.sizes:
         system, positions = lj_system(n, seed=n)
-        plain = ns_per_day(system, positions, args.platform, args.steps)
+        plain = measure_ns_per_day(system, positions, args.platform, args.steps)
         system.addForce(make_torch_force(LatticeProbe(k=1e-3), periodic=True))
         torch.set_num_threads(default_threads)
-        many = ns_per_day(system, positions, args.platform, args.steps)
+        many = measure_ns_per_day(system, positions, args.platform, args.steps)
         torch.set_num_threads(1)
-        one = ns_per_day(system, positions, args.platform, args.steps)
+        one = measure_ns_per_day(system, positions, args.platform, args.steps)
         rows.append({"n": n, "plain_ns_day": plain, "torch_threads": default_threads,
                      "torch_default_ns_day": many, "torch_1thread_ns_day": one,
                      "ratio_default": many / plain, "ratio_1thread": one / plain})

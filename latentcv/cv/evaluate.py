@@ -21,7 +21,7 @@ def evaluate_cv(
     cv_dir: str | os.PathLike[str],
     trajectory: str | os.PathLike[str],
     topology: str | os.PathLike[str],
-    out: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None,
     forces: bool = False,
     stride: int = 1,
     on_frame: Callable[[int], object] | None = None,
@@ -32,7 +32,8 @@ def evaluate_cv(
     box brought to OpenMM's reduced form). Values go to ``out`` (CSV: frame, then one column per
     component); with ``forces``, ``-dCV/dx`` of every component goes to ``<out stem>_forces.npy``,
     shape (frames, n_cv, N, 3), in CV units per nm (the force of a bias of 1 kJ/mol per CV unit).
-    ``on_frame``, when given, is called with 1 after every frame (e.g. a tqdm bar's ``update``).
+    With ``out`` None nothing is written: values and forces are only returned. ``on_frame``, when
+    given, is called with 1 after every frame (e.g. a tqdm bar's ``update``).
 
     Returns
     -------
@@ -65,6 +66,9 @@ def evaluate_cv(
                 if on_frame is not None:
                     on_frame(1)
     table = np.array(values)
+    force_array = np.array(grads) if forces else None
+    if out is None:
+        return table, force_array
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="") as fh:
@@ -72,7 +76,6 @@ def evaluate_cv(
         writer.writerow(["frame", *cv.names])
         for k, row in enumerate(table):
             writer.writerow([k * stride, *(f"{v:.8g}" for v in row)])
-    force_array = np.array(grads) if forces else None
     if force_array is not None:
         np.save(target.with_name(target.stem + "_forces.npy"), force_array)
     return table, force_array

@@ -82,6 +82,11 @@ def density_g_cm3(mass_g_mol: float, box_vectors_nm: np.ndarray) -> float:
     return mass_g_mol / abs(float(np.linalg.det(box_vectors_nm))) * _G_CM3_PER_DALTON_NM3
 
 
+def ns_per_day(ps: float, seconds: float) -> float:
+    """Throughput, ns/day, of ``ps`` picoseconds of MD done in ``seconds`` wall-clock seconds."""
+    return ps / seconds * 86.4
+
+
 def minimise(simulation: app.Simulation, positions: np.ndarray) -> None:
     """Set positions (shape (n_atoms, 3), nm), place virtual sites, minimise the energy."""
     simulation.context.setPositions(positions)

@@ -31,7 +31,7 @@ from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise
+from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise, ns_per_day
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.metad_config import MetadConfig
 from latentcv.md.metad_outputs import MetadFiles, MetadRecorder, write_bias_files
@@ -248,7 +248,7 @@ def _run(
                   "[{elapsed}<{remaining}{postfix}]") as bar:
             for report in range(done + 1, config.n_reports + 1):
                 metad.step(simulation, report_steps)
-                speed = (report - done) * report_ps / (time.perf_counter() - started) * 86.4
+                speed = ns_per_day((report - done) * report_ps, time.perf_counter() - started)
                 recorder.record(speed)
                 if report % reports_per_checkpoint == 0 or report == config.n_reports:
                     _save(files, simulation, metad, names)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from latentcv.atomic import write_text_atomic
 from latentcv.errors import InputError
 from latentcv.md.engine import (
-    TIMESTEP_PS, add_barostat, create_system, degrees_of_freedom, density_g_cm3, make_simulation, minimise, total_mass,
+    TIMESTEP_PS, add_barostat, create_system, degrees_of_freedom, density_g_cm3, make_simulation, minimise, ns_per_day, total_mass,
 )
 from latentcv.md.dcd import dcd_frame_count
 from latentcv.md.prepare import starting_structure
@@ -267,7 +267,7 @@ def simulate(config: RunConfig, out_dir: str | Path, resume: bool = False, progr
     ran_ps = max(0, n_frames - frames_done) * config.frame_ps
     if ran_ps > 0:
         log.info(
-            "%g ps in %.1f s: %.1f ns/day on %s", ran_ps, elapsed, ran_ps / elapsed * 86.4,
+            "%g ps in %.1f s: %.1f ns/day on %s", ran_ps, elapsed, ns_per_day(ran_ps, elapsed),
             simulation.context.getPlatform().getName(),
         )
     return files

@@ -8,7 +8,6 @@ as an MD engine would see it; Q6 by :mod:`latentcv.report.q6` on the same frames
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -136,12 +135,12 @@ def _check(config: ReportConfig) -> None:
             raise InputError(f"no {label} trajectory: give crystal and melt frames (--traj FILE:{label})")
 
 
-def _measure(config: ReportConfig, source: CVSource, scratch: Path
+def _measure(config: ReportConfig, source: CVSource
              ) -> tuple[list[TrajectoryValues], list[str], dict[int, float], int | None]:
     """CV and Q6 values of every trajectory; the component names, the Q6 cutoff per size and the
     CV's training size (None when its metadata does not record it)."""
     runs, names, cutoffs, training = [], None, {}, None
-    for i, (text, topology) in enumerate(zip(config.trajectories, config.paired_topologies())):
+    for text, topology in zip(config.trajectories, config.paired_topologies()):
         spec = parse_spec(text)
         file_topology, molecular = read_topology(topology)
         size = molecular.n_molecules
@@ -157,8 +156,7 @@ def _measure(config: ReportConfig, source: CVSource, scratch: Path
             q6 = trajectory_q6(spec.path, file_topology, molecular, cutoff, config.q6_average, config.stride,
                                on_frame=bar.update)
         with tqdm(total=len(q6), desc=f"CV {spec.path.name} ({size} molecules)", unit="frame") as bar:
-            values, _ = evaluate_cv(cv.folder, spec.path, topology, scratch / f"cv-{i}.csv", stride=config.stride,
-                                    on_frame=bar.update)
+            values, _ = evaluate_cv(cv.folder, spec.path, topology, None, stride=config.stride, on_frame=bar.update)
         if len(q6) == 0:
             raise InputError(f"{spec.path} has no frames (stride {config.stride})")
         frames = np.arange(len(q6), dtype=np.int64) * config.stride
@@ -222,8 +220,7 @@ def run_report(config: ReportConfig) -> ReportResult:
         raise InputError(f"cannot create {out}: {err.strerror or err}") from None
     write_text_atomic(out / CONFIG_FILE, json.dumps(asdict(config), indent=1))
     source = CVSource(config.cv, config.cv_out or out / "cv", config.heads)
-    with tempfile.TemporaryDirectory(prefix="latentcv-report-") as scratch:
-        runs, names, cutoffs, training = _measure(config, source, Path(scratch))
+    runs, names, cutoffs, training = _measure(config, source)
     scores, samples = _score(runs, names, config)
 
     write_values_csv(out / "values.csv", runs, names)

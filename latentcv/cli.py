@@ -131,7 +131,7 @@ def _train(args: argparse.Namespace) -> int:
         "model": {"pooling": args.pooling, "latent_dim": args.latent_dim, "cutoff": args.cutoff},
         "stages": {"molecule_epochs": args.molecule_epochs, "variational": args.variational or None,
                    "freeze_stage_one": False if args.fine_tune else None,
-                   "use_charges": args.charges or None},
+                   "use_charges": args.charges or None, "views": args.views},
         "train": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
                   "device": args.device},
     })
@@ -167,6 +167,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pooling", help="molecule pooling: seeds, diffpool or mean")
     p.add_argument("--latent-dim", type=int, help="size of the configuration latent z")
     p.add_argument("--cutoff", type=float, help="molecular-graph cutoff D_t (nm)")
+    p.add_argument("--views", type=int, metavar="V",
+                   help="Wren-style averaging of the configuration stage's latents over V random symmetry-equivalent "
+                   "views of each frame (stages.views; default 1, off; each step costs xV)")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--start", type=int, default=0, help="first frame of each trajectory")
@@ -180,7 +183,8 @@ def _cluster(args: argparse.Namespace) -> int:
 
     basins = find_basins(args.model, args.traj, args.top or args.traj[0].split(":")[0], args.out, args.method,
                          system_xml=args.system_xml, crystal_label=args.crystal_label,
-                         melt_label=args.melt_label, stride=args.stride, seed=args.seed)
+                         melt_label=args.melt_label, stride=args.stride, seed=args.seed, pmf=args.pmf,
+                         pmf_trajectories=args.pmf_traj or (), bias_fraction=args.bias_fraction)
     print(f"basins ({basins.method}) and CV heads written to {args.model}/heads.json; report in {args.out}")
     return 0
 
@@ -193,7 +197,8 @@ def _add_cluster(sub: argparse._SubParsersAction) -> None:
         help="find the crystal and melt basins in latent space and define the CV heads",
         description="Cluster the latents of labelled crystal and melt frames (k-means, Gaussian mixture or "
         "neural mode clustering, all scored), name the basins after the labels, define the CV heads "
-        "(progress, distance, crystal_count) and write them into MODEL/heads.json. OUT gets results.json, "
+        "(progress, distance, crystal_count; bias_net fitted to a PMF with --pmf) and write them into "
+        "MODEL/heads.json. OUT gets results.json, "
         "predictions.npy, comparison.csv/.tex, latent.png and cv_hist.png.",
     )
     p.add_argument("--model", required=True, help="run folder of `latentcv train`")
@@ -207,6 +212,14 @@ def _add_cluster(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--melt-label", default="melt", help="label of the melt frames (default melt)")
     p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
     p.add_argument("--seed", type=int, default=0, help="random seed of the clustering")
+    p.add_argument("--pmf", help="potential of mean force estimate to fit the bias_net head to: a `latentcv metad` "
+                   "run folder (fes.npy, grid.npz) or a CSV 'progress,free_energy_kJ_mol' (progress, off_axis or "
+                   "distance)")
+    p.add_argument("--pmf-traj", action="append", metavar="FILE",
+                   help="more frames of the --top system for the bias_net fit, e.g. the metadynamics trajectory the "
+                   "PMF came from; repeatable")
+    p.add_argument("--bias-fraction", type=float, default=1.0,
+                   help="bias_net target -f (F - min F): f = 1 flattens the PMF (default 1)")
     p.set_defaults(func=_cluster)
 
 
@@ -214,7 +227,8 @@ def _export(args: argparse.Namespace) -> int:
     from latentcv.cv.export_run import export_run
 
     heads = [h.strip() for h in args.cv.split(",") if h.strip()]
-    folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature)
+    folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
+                        views=args.views)
     print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
     return 0
 
@@ -230,10 +244,15 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="run folder (model.pt and heads.json from `latentcv cluster`)")
     p.add_argument("--top", required=True, help="topology of the system to bias (PDB etc.; any size)")
     p.add_argument("--out", required=True, help="CV folder to write")
-    p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count")
+    p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count, bias_net (after "
+                   "`latentcv cluster --pmf`)")
     p.add_argument("--dtype", default="float32", help="precision of the OpenMM files: float32 or float64")
     p.add_argument("--system-xml", help="OpenMM System XML (needed when the model reads charges)")
     p.add_argument("--temperature", type=float, default=300.0, help="K, for the METAD line of plumed.dat")
+    p.add_argument("--views", type=int, default=1, metavar="V",
+                   help="average the latents over V fixed symmetry-equivalent views of each frame (Wren-style: "
+                   "box translations and relabellings). The encoder is already invariant, so this removes only "
+                   "round-off; the CV's cost grows xV. Default 1 (off)")
     p.set_defaults(func=_export)
 
 

@@ -8,6 +8,10 @@ The per-molecule latents h_i are clustered with k-means (k = 2); the cluster hol
 molecules of crystal frames defines the ``crystal_count`` head, whose radius sits midway between
 the typical latent distances of crystal and melt molecules to its centre. Each head is evaluated on
 every frame; its per-phase statistics and histograms go into ``RUN/heads.json`` and ``cv_hist.png``.
+
+When a potential of mean force estimate is given (``--pmf``: a ``latentcv metad`` run folder or a
+CSV, on ``progress``, ``off_axis`` or ``distance``), the ``bias_net`` head is fitted to
+−f (F − min F) as a function of z (:mod:`latentcv.cv.bias_fit`) and stored in ``heads.json`` too.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from latentcv.cluster.centroids import GaussianMixtureHead, KMeansHead  # noqa: 
 from latentcv.cluster.compare import compare_heads  # noqa: E402
 from latentcv.cluster.matching import match_to_labels, name_centres  # noqa: E402
 from latentcv.cluster.report import write_report  # noqa: E402
+from latentcv.cv.bias_fit import fit_to_pmf  # noqa: E402
 from latentcv.cv.export import ComponentStats  # noqa: E402
-from latentcv.cv.heads import CrystalCount, LatentDistance, LatentProgress  # noqa: E402
+from latentcv.cv.heads import BiasNet, CrystalCount, LatentDistance, LatentProgress  # noqa: E402
+from latentcv.cv.pmf import PMF, read_pmf  # noqa: E402
 from latentcv.data.dataset import load_dataset  # noqa: E402
 from latentcv.data.specs import TrajectorySpec  # noqa: E402
 from latentcv.errors import InputError  # noqa: E402
@@ -41,6 +47,15 @@ from latentcv.nn.latents import encode_frames, plot_latent  # noqa: E402
 HEADS_FILE = "heads.json"
 METHODS = ("kmeans", "gmm", "nmc")
 HEAD_NAMES = ("progress", "distance", "crystal_count")
+#: The head fitted to a PMF estimate (only when one is given).
+BIAS_HEAD = "bias_net"
+#: CV components the bias_net's PMF may be given on (functions of z alone): component -> (head, index).
+Z_COMPONENTS = {"progress": ("progress", 0), "off_axis": ("progress", 1), "distance": ("distance", 0)}
+MEANINGS = {"progress": "0 at the melt basin, 1 at the crystal basin (projection on the melt-crystal axis)",
+            "off_axis": "distance of z from the melt-crystal axis, in units of the basins' separation",
+            "distance": "latent distance of z to the crystal basin centre",
+            "crystal_count": "smooth number of molecules whose latent lies in the crystal basin",
+            "bias_energy": "bias energy in kJ/mol, -f (F - min F) of a PMF estimate fitted by a network on z"}
 #: Molecules sampled for the k-means of per-molecule latents.
 H_SAMPLE = 20000
 
@@ -63,6 +78,9 @@ class Basins:
         The phase labels the basins were named after.
     stats : dict
         Per head, a list of ComponentStats dictionaries (one per component).
+    bias_net : dict, optional
+        The fitted ``bias_net`` head (``net``: :meth:`BiasNet.to_dict`; ``pmf``: source, components,
+        fraction, fit errors in kJ/mol); None without a PMF.
     """
 
     method: str
@@ -74,16 +92,21 @@ class Basins:
     crystal_label: str
     melt_label: str
     stats: dict[str, list[dict]]
+    bias_net: dict | None = None
 
     def head(self, name: str) -> torch.nn.Module:
-        """The CV head ``progress``, ``distance`` or ``crystal_count``."""
+        """The CV head ``progress``, ``distance``, ``crystal_count`` or (when fitted) ``bias_net``."""
         if name == "progress":
             return LatentProgress(torch.tensor(self.melt), torch.tensor(self.crystal))
         if name == "distance":
             return LatentDistance(torch.tensor(self.crystal), float(np.linalg.norm(np.subtract(self.crystal, self.melt))))
         if name == "crystal_count":
             return CrystalCount(torch.tensor(self.h_crystal), self.count_radius, self.count_width)
-        raise InputError(f"unknown CV head {name!r}; choose from {', '.join(HEAD_NAMES)}")
+        if name == BIAS_HEAD:
+            if self.bias_net is None:
+                raise InputError("the bias_net head is fitted to a PMF estimate: rerun `latentcv cluster` with --pmf")
+            return BiasNet.from_dict(self.bias_net["net"])
+        raise InputError(f"unknown CV head {name!r}; choose from {', '.join(HEAD_NAMES + (BIAS_HEAD,))}")
 
     def component_stats(self, name: str) -> list[ComponentStats]:
         """Training-frame statistics of head ``name``'s components."""
@@ -116,6 +139,43 @@ def _z_centres(method: str, z: np.ndarray, labels: np.ndarray, k: int, nmc_centr
     return nmc_centres, distances.argmin(1)
 
 
+def _read_bias_pmf(path: str | os.PathLike[str]) -> PMF:
+    """The PMF for bias_net, checked to be on CV components that are functions of z."""
+    estimate = read_pmf(path)
+    wrong = [c for c in estimate.components if c not in Z_COMPONENTS]
+    if wrong:
+        raise InputError(f"the PMF in {path} is on {', '.join(wrong)}; bias_net is a function of z, so give a PMF on "
+                         f"{', '.join(Z_COMPONENTS)}")
+    return estimate
+
+
+def _z_components(basins: Basins, components: list[str], z: np.ndarray) -> np.ndarray:
+    """CV ``components`` (of :data:`Z_COMPONENTS`) at latents ``z[K, latent_dim]``; shape ``[K, len(components)]``."""
+    empty = torch.zeros(0, dtype=torch.float64)
+    zt = torch.tensor(z, dtype=torch.float64)
+    columns = []
+    with torch.no_grad():
+        for component in components:
+            name, index = Z_COMPONENTS[component]
+            head = basins.head(name).double()
+            columns.append(torch.vmap(lambda row: head(row, empty))(zt)[:, index].numpy())
+    return np.stack(columns, axis=1)
+
+
+def _fit_bias(basins: Basins, estimate: PMF, z: np.ndarray, z_crystal: np.ndarray, z_melt: np.ndarray,
+              fraction: float, seed: int) -> dict:
+    """Fit bias_net to the PMF; its weights and fit summary for heads.json."""
+    fit = fit_to_pmf(estimate, z, lambda q: _z_components(basins, estimate.components, q), z_crystal, z_melt,
+                     fraction=fraction, seed=seed)
+    print(f"bias_net fitted to -{fraction:g} x PMF({', '.join(estimate.components)}) from {estimate.source}: "
+          f"RMSE {fit.rmse_train:.3g} kJ/mol (held out {fit.rmse_valid:.3g}) over a span of {fit.target_span:.3g} "
+          f"kJ/mol, {fit.samples} samples, {fit.coverage:.0%} inside the PMF grid", flush=True)
+    return {"net": fit.net.to_dict(),
+            "pmf": {"source": estimate.source, "components": estimate.components, "fraction": fraction,
+                    "rmse_kJ_mol": fit.rmse_train, "rmse_held_out_kJ_mol": fit.rmse_valid,
+                    "target_span_kJ_mol": fit.target_span, "samples": fit.samples, "coverage": fit.coverage}}
+
+
 def _component_stats(name: str, meaning: str, values: np.ndarray, labels: np.ndarray,
                      label_names: list[str]) -> dict:
     per_mean = {n: float(values[labels == k].mean()) for k, n in enumerate(label_names) if (labels == k).any()}
@@ -143,6 +203,9 @@ def find_basins(
     melt_label: str = "melt",
     stride: int = 1,
     seed: int = 0,
+    pmf: str | os.PathLike[str] | None = None,
+    pmf_trajectories: Sequence[str | TrajectorySpec] = (),
+    bias_fraction: float = 1.0,
 ) -> Basins:
     """Cluster the latents of labelled frames, define the CV heads and write them into the run.
 
@@ -159,10 +222,17 @@ def find_basins(
         ``kmeans``, ``gmm`` or ``nmc``: which clustering defines the basin centres.
     crystal_label, melt_label : str
         The labels of the crystal and melt frames.
+    pmf : path, optional
+        A PMF estimate (``latentcv metad`` run folder or CSV) to fit the ``bias_net`` head to.
+    pmf_trajectories : sequence of str or TrajectorySpec
+        More frames (same topology) for the bias_net fit, e.g. the trajectory the PMF came from.
+    bias_fraction : float
+        f of the bias_net target −f (F − min F), in (0, 1].
     """
     if method not in METHODS:
         raise InputError(f"unknown clustering method {method!r}; choose from {', '.join(METHODS)}")
     run, out_dir = Path(model), Path(out)
+    estimate = _read_bias_pmf(pmf) if pmf is not None else None
     bundle = load_bundle(run)
     frames = load_dataset(trajectories, topology, system_xml=system_xml, stride=stride, vocabulary=bundle.vocabulary)
     missing = [n for n in (crystal_label, melt_label) if n not in frames.label_names]
@@ -200,17 +270,23 @@ def find_basins(
 
     basins = Basins(method, named[crystal_label].tolist(), named[melt_label].tolist(), h_crystal.tolist(),
                     radius, width, crystal_label, melt_label, {})
-    meanings = {"progress": "0 at the melt basin, 1 at the crystal basin (projection on the melt-crystal axis)",
-                "off_axis": "distance of z from the melt-crystal axis, in units of the basins' separation",
-                "distance": "latent distance of z to the crystal basin centre",
-                "crystal_count": "smooth number of molecules whose latent lies in the crystal basin"}
+    if estimate is not None:
+        extra = [z]
+        if pmf_trajectories:
+            more = load_dataset(pmf_trajectories, topology, system_xml=system_xml, stride=stride,
+                                vocabulary=bundle.vocabulary)
+            if more.positions.shape[1] != frames.positions.shape[1] or more.boxes is None:
+                raise InputError("the --pmf-traj frames must be periodic frames of the --top system")
+            extra.append(encode_frames(encoder, more.positions.index_select(1, inputs.atoms), more.boxes))
+        basins.bias_net = _fit_bias(basins, estimate, np.concatenate(extra), z[labels == i_cryst],
+                                    z[labels == i_melt], bias_fraction, seed)
     values = {}
     with torch.no_grad():
-        for name in HEAD_NAMES:
+        for name in HEAD_NAMES + ((BIAS_HEAD,) if basins.bias_net is not None else ()):
             head = basins.head(name)
             v = np.stack([head(torch.tensor(z[f]), torch.tensor(h[f])).numpy() for f in range(len(z))])
             components = list(type(head).names)
-            basins.stats[name] = [_component_stats(c, meanings[c], v[:, k], labels, frames.label_names)
+            basins.stats[name] = [_component_stats(c, MEANINGS[c], v[:, k], labels, frames.label_names)
                                   for k, c in enumerate(components)]
             values[name] = v
     basins.save(run)

@@ -29,6 +29,7 @@ import torch
 
 from latentcv import __version__
 from latentcv.atomic import atomic_file, write_text_atomic
+from latentcv.cv.heads import BiasNet
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.md.adapters import OpenMMCV, PlumedCV
 from latentcv.md.plumed_input import pytorch_model_lines
@@ -36,6 +37,8 @@ from latentcv.md.plumed_input import pytorch_model_lines
 METADATA = "metadata.json"
 PLUMED_MODEL = "plumed_cv.ptc"
 PLUMED_INPUT = "plumed.dat"
+#: Name of the components that are bias energies (kJ/mol), not CVs: applied with BIASVALUE, never METAD.
+ENERGY_COMPONENT = BiasNet.names[0]
 
 
 def openmm_file(component: int) -> str:
@@ -95,14 +98,16 @@ def plumed_input(
     metad: bool = True,
     stride: int = 100,
 ) -> str:
-    """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD.
+    """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD on the first CV
+    component; components that are bias energies (``bias_net``) are applied with BIASVALUE.
 
     Parameters
     ----------
     atoms : list of int
         0-based indices of the atoms the model reads, in its order.
     stats : list of ComponentStats
-        One per CV component (all are printed; component 0 gives METAD its SIGMA and grid).
+        One per CV component (all are printed; the first that is not an energy gives METAD its SIGMA
+        and grid).
     temperature : float
         K, for METAD's TEMP.
     label : str
@@ -110,7 +115,8 @@ def plumed_input(
     model_file : str
         Path of the PLUMED model as PLUMED will open it (relative to the directory PLUMED runs in).
     metad : bool
-        Include the METAD block (False: the CV and PRINT only, for analysis with ``plumed driver``).
+        Include the METAD and BIASVALUE blocks (False: the CV and PRINT only, for analysis with
+        ``plumed driver``).
     stride : int
         PRINT stride, steps (frames for ``plumed driver``).
     """
@@ -126,15 +132,26 @@ def plumed_input(
         "",
     ]
     printed = args
-    if metad:
-        first = stats[0]
+    energies = [k for k, s in enumerate(stats) if s.name == ENERGY_COMPONENT]
+    if metad and energies:
+        energy_args = ",".join(f"{label}.node-{k}" for k in energies)
+        lines += [
+            "# The bias_net component is an energy (kJ/mol) fitted to a PMF estimate: applied as a static bias.",
+            f"static: BIASVALUE ARG={energy_args}",
+            "",
+        ]
+        printed += ",static.bias"
+    cvs = [k for k in range(len(stats)) if k not in energies]
+    if metad and cvs:
+        k = cvs[0]
+        first = stats[k]
         span = max(first.maximum - first.minimum, 6 * first.std, 1e-3)
         lines += [
-            f"# Well-tempered metadynamics on {label}.node-0 ({first.name}), as `latentcv metad` does by default.",
+            f"# Well-tempered metadynamics on {label}.node-{k} ({first.name}), as `latentcv metad` does by default.",
             "# SIGMA is half its fluctuation inside a basin of the training frames; the grid spans the",
             "# training range with half its width as margin. Add components to ARG (with a SIGMA and grid",
             "# bounds each) to bias them too; adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR.",
-            f"metad: METAD ARG={label}.node-0 SIGMA={first.suggested_sigma():.6g} HEIGHT=1.0 PACE=500 BIASFACTOR=10 "
+            f"metad: METAD ARG={label}.node-{k} SIGMA={first.suggested_sigma():.6g} HEIGHT=1.0 PACE=500 BIASFACTOR=10 "
             f"TEMP={temperature:g} GRID_MIN={first.minimum - 0.5 * span:.6g} GRID_MAX={first.maximum + 0.5 * span:.6g} "
             "FILE=HILLS",
             "",

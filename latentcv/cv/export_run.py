@@ -15,6 +15,7 @@ from latentcv.cv.latent_cv import LatentCV
 from latentcv.data.topology import read_topology
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
+from latentcv.nn.views import ViewAveragedEncoder
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -27,6 +28,7 @@ def export_run(
     dtype: str = "float32",
     system_xml: str | os.PathLike[str] | None = None,
     temperature: float = 300.0,
+    views: int = 1,
 ) -> Path:
     """Export the CV of a trained, clustered run for the system of ``topology``.
 
@@ -45,24 +47,31 @@ def export_run(
         ``float32`` or ``float64`` for the OpenMM files.
     temperature : float
         K, written into plumed.dat's METAD line.
+    views : int
+        Average the latents over this many fixed symmetry-equivalent views of each frame
+        (:class:`latentcv.nn.views.ViewAveragedEncoder`); the CV costs ``views`` times more.
+        1 (the default) exports the plain encoder. Recorded as ``views`` in metadata.json.
     """
     if dtype not in DTYPES:
         raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     if not heads:
         raise InputError("name at least one CV head (--cv progress,distance,crystal_count)")
+    if views < 1:
+        raise InputError(f"--views must be at least 1, got {views}")
     bundle = load_bundle(model)
     basins = load_basins(model)
     file_topology, molecular = read_topology(topology, system_xml=system_xml, vocabulary=bundle.vocabulary)
     encoder, inputs = bundle.encoder(molecular)
     combined = CombinedHeads([basins.head(name) for name in heads])
     stats = [s for name in heads for s in basins.component_stats(name)]
-    cv = LatentCV(encoder, combined)
+    cv = LatentCV(ViewAveragedEncoder(encoder, views) if views > 1 else encoder, combined)
     extra = {
         "model": str(Path(model).resolve()),
         "heads": list(heads),
         "centres": {"crystal": basins.crystal, "melt": basins.melt, "method": basins.method},
         "training": bundle.summary,
         "molecules": molecular.n_molecules,
+        "views": views,
     }
     return export_cv(cv, inputs.source_atoms.tolist(), file_topology.n_atoms, out, stats, temperature,
                      dtype=DTYPES[dtype], extra_metadata=extra)

@@ -111,7 +111,11 @@ class CrystalCount(torch.nn.Module):
 
 
 class BiasNet(torch.nn.Module):
-    """``bias_net``: a dense network from z to a bias energy (kJ/mol).
+    """``bias_net``: a dense network from z to a bias energy (kJ/mol), E = s_E · MLP((z − μ) / σ) + E_0.
+
+    The fixed input standardisation (μ, σ per latent dimension) and output scale (s_E, E_0) come
+    from the samples it was fitted to (:func:`latentcv.cv.bias_fit.fit_bias_net`), so the network
+    works on O(1) numbers whatever the latent space's scale. SiLU activations: C-infinity in z.
 
     Parameters
     ----------
@@ -119,17 +123,50 @@ class BiasNet(torch.nn.Module):
         Size of z.
     hidden : int
         Hidden layer size.
+    z_mean, z_scale : Tensor[latent_dim], optional
+        μ and σ, latent units (default 0 and 1).
+    energy_scale, energy_shift : float
+        s_E and E_0, kJ/mol.
     """
 
     names = ["bias_energy"]
 
-    def __init__(self, latent_dim: int, hidden: int = 32) -> None:
+    def __init__(self, latent_dim: int, hidden: int = 32, z_mean: Tensor | None = None,
+                 z_scale: Tensor | None = None, energy_scale: float = 1.0, energy_shift: float = 0.0) -> None:
         super().__init__()
+        self.latent_dim, self.hidden = latent_dim, hidden
         self.net = mlp([latent_dim, hidden, hidden, 1])
+        mean = torch.zeros(latent_dim) if z_mean is None else z_mean.detach().clone().float()
+        scale = torch.ones(latent_dim) if z_scale is None else z_scale.detach().clone().float()
+        if bool((scale <= 0).any()):
+            raise ValueError("bias_net needs positive input scales")
+        self.register_buffer("z_mean", mean)
+        self.register_buffer("z_scale", scale)
+        self.energy_scale = float(energy_scale)
+        self.energy_shift = float(energy_shift)
 
     def forward(self, z: Tensor, h: Tensor) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]`` kJ/mol."""
-        return self.net(z).reshape(1)
+        return self.energies(z.unsqueeze(0))
+
+    def energies(self, z: Tensor) -> Tensor:
+        """Bias energies ``[K]`` (kJ/mol) of latents ``z[K, latent_dim]``."""
+        u = (z - self.z_mean.to(z.dtype)) / self.z_scale.to(z.dtype)
+        return (self.net(u) * self.energy_scale + self.energy_shift).reshape(-1)
+
+    def to_dict(self) -> dict:
+        """Sizes, scales and weights as JSON-ready lists (inverse: :meth:`from_dict`)."""
+        return {"latent_dim": self.latent_dim, "hidden": self.hidden, "energy_scale": self.energy_scale,
+                "energy_shift": self.energy_shift,
+                "state": {k: v.detach().cpu().tolist() for k, v in self.state_dict().items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "BiasNet":
+        """The network saved by :meth:`to_dict`."""
+        net = cls(int(data["latent_dim"]), int(data["hidden"]), energy_scale=float(data["energy_scale"]),
+                  energy_shift=float(data["energy_shift"]))
+        net.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in data["state"].items()})
+        return net
 
 
 class CombinedHeads(torch.nn.Module):

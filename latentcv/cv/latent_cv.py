@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from latentcv.nn.encoder import HierarchicalEncoder
+from latentcv.nn.views import ViewAveragedEncoder
 
 
 class LatentCV(torch.nn.Module):
@@ -16,13 +17,13 @@ class LatentCV(torch.nn.Module):
 
     Parameters
     ----------
-    encoder : HierarchicalEncoder
-        A trained encoder with its topology set.
+    encoder : HierarchicalEncoder or ViewAveragedEncoder
+        A trained encoder with its topology set, or it averaged over symmetry-equivalent views.
     head : torch.nn.Module
         ``forward(z[latent_dim], h[M, node_dim]) -> Tensor[n_cv]`` (see :mod:`latentcv.cv.heads`).
     """
 
-    def __init__(self, encoder: HierarchicalEncoder, head: torch.nn.Module) -> None:
+    def __init__(self, encoder: HierarchicalEncoder | ViewAveragedEncoder, head: torch.nn.Module) -> None:
         super().__init__()
         self.encoder = encoder
         self.head = head

@@ -40,7 +40,7 @@ def rotate_system(
     positions, box : torch.Tensor
         Same shapes, nm, box in reduced form.
     """
-    rotation = rotation.to(positions.dtype)
+    rotation = rotation.to(positions.device, positions.dtype)
     return rotate_to_reduced(positions @ rotation.T, box @ rotation.T)
 
 
@@ -59,16 +59,17 @@ def change_basis(
     box : torch.Tensor
         Shape ``(..., 3, 3)``, nm.
     basis : torch.Tensor
-        Shape ``(3, 3)``, integer matrix with determinant +1.
+        Shape ``(3, 3)``, or ``(..., 3, 3)`` broadcasting against ``box`` (one per frame or view):
+        integer matrices with determinant +1.
 
     Returns
     -------
     positions, box : torch.Tensor
         Same shapes, nm, box in reduced form.
     """
-    if round(float(torch.linalg.det(basis.double()))) != 1:
+    if bool((torch.round(torch.linalg.det(basis.double())) != 1).any()):
         raise ValueError("a change of lattice basis needs an integer matrix with determinant +1")
-    return rotate_to_reduced(positions, basis.to(box.dtype) @ box)
+    return rotate_to_reduced(positions, basis.to(box.device, box.dtype) @ box)
 
 
 def random_rotation_matrix(
@@ -108,7 +109,7 @@ def random_translation(
 ) -> torch.Tensor:
     """Shift every atom by one random point of the box (per frame for batched input), nm."""
     fractions = torch.rand(box.shape[:-2] + (1, 3), generator=generator, dtype=box.dtype)
-    return translate(positions, fractions @ box)
+    return translate(positions, fractions.to(box.device) @ box)
 
 
 def shift_by_images(
@@ -125,7 +126,7 @@ def shift_by_images(
     images : torch.Tensor
         Shape ``(..., N, 3)``, integers: lattice vector multiples per atom.
     """
-    return positions + images.to(box.dtype) @ box
+    return positions + images.to(box.device, box.dtype) @ box
 
 
 def random_atom_images(
@@ -153,7 +154,7 @@ def random_molecule_images(
     n_molecules = int(molecule_index.max()) + 1
     shape = positions.shape[:-2] + (n_molecules, 3)
     images = torch.randint(-max_shift, max_shift + 1, shape, generator=generator)
-    return shift_by_images(positions, box, images.index_select(-2, molecule_index))
+    return shift_by_images(positions, box, images.index_select(-2, molecule_index.cpu()))
 
 
 def permute_molecules(

@@ -27,6 +27,7 @@ from openmm import app, unit
 from tqdm import tqdm
 
 from latentcv.atomic import write_text_atomic
+from latentcv.cv.export import ENERGY_COMPONENT
 from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
@@ -52,7 +53,9 @@ def _read_inputs(config: MetadConfig) -> tuple[str, Structure, ExportedCV]:
             raise InputError(f"{what} file not found: {path}")
     cv = load(config.cv)
     for k in config.components:
-        cv.component(k)
+        if cv.component(k)["name"] == ENERGY_COMPONENT:
+            raise InputError(f"component {k} of {config.cv} is a bias energy (bias_net, kJ/mol), not a CV: bias "
+                             f"another component, or add {cv.openmm_path(k).name} to the System as a TorchForce")
     try:
         structure = read_pdb(config.pdb)
     except Exception as err:  # OpenMM's PDB reader raises several types

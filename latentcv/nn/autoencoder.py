@@ -12,8 +12,10 @@ information:
   embeddings (trains stage 1 and the pooling: the molecule autoencoder);
 - ``kl``: the VAE term when ``variational``; ``aux``: the pooling's own loss (DiffPool's).
 
-Two-stage training (``stage``): ``molecule`` optimises intra + aux; ``configuration`` optimises
-everything else (stage-1 modules frozen or fine-tuned, chosen by the caller).
+Two-stage training (``stage``): ``molecule`` optimises intra + aux and runs only stage 1, pooling
+and lift (no molecular graph); ``configuration`` optimises everything else (stage-1 modules frozen
+or fine-tuned, chosen by the caller), optionally on latents averaged over ``views``
+symmetry-equivalent views of each frame (:mod:`latentcv.nn.views`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from latentcv.geometry import minimum_image, switch_polynomial
 from latentcv.nn.encoder import EncoderOutput, HierarchicalEncoder
 from latentcv.nn.mlp import mlp
 from latentcv.nn.radial import GaussianBasis
+from latentcv.nn.views import ViewAveragedEncoder
 
 STAGES = ("molecule", "configuration")
 
@@ -63,6 +66,10 @@ class HierarchicalAutoencoder(torch.nn.Module):
         Gaussians in the neighbour-distance profile.
     negatives : int
         Random molecule pairs per molecule for the adjacency loss.
+    views : int
+        Symmetry-equivalent views of each frame whose latents the configuration stage averages
+        (:class:`latentcv.nn.views.ViewAveragedEncoder`); 1 is off. Not weights: the encoder is
+        trained and saved as it is.
     """
 
     def __init__(
@@ -72,6 +79,7 @@ class HierarchicalAutoencoder(torch.nn.Module):
         variational: bool = False,
         profile_bins: int = 16,
         negatives: int = 2,
+        views: int = 1,
     ) -> None:
         super().__init__()
         c = encoder.config
@@ -79,6 +87,9 @@ class HierarchicalAutoencoder(torch.nn.Module):
         self.weights = weights or LossWeights()
         self.variational = variational
         self.negatives = negatives
+        if views < 1:
+            raise ValueError(f"views must be at least 1, got {views}")
+        self.views = views
         self.stage = "configuration"
         self.profile_basis = GaussianBasis(profile_bins, c.cutoff)
         self.profile_head = mlp([c.node_dim, c.node_dim, profile_bins])
@@ -129,27 +140,39 @@ class HierarchicalAutoencoder(torch.nn.Module):
         offset = (torch.arange(n_frames, device=box.device) * n_mol).unsqueeze(-1)
         return (i + offset)[keep], (j + offset)[keep], target[keep].detach()
 
+    def _bond_loss(self, atoms0: Tensor, nodes: Tensor, bond_length: Tensor, positions: Tensor) -> Tensor:
+        """The ``intra`` term: bond lengths ``[B Nb]`` (nm) decoded from the atom embeddings before
+        message passing ``atoms0[B n, atom_dim]`` and the molecule ``nodes[B M, node_dim]``."""
+        e = self.encoder
+        n_frames, n_atoms, n_mol = positions.shape[0], positions.shape[1], e.species.shape[0]
+        frames = torch.arange(n_frames, device=positions.device)
+        atom_index = e.bonds.unsqueeze(0) + (frames * n_atoms)[:, None, None]
+        pair = atoms0[atom_index[:, 0]] + atoms0[atom_index[:, 1]]  # symmetric in the two atoms
+        mol_index = e.atom_mol[e.bonds[0]].unsqueeze(0) + (frames * n_mol)[:, None]
+        predicted = self.bond_head(torch.cat([pair, nodes[mol_index]], dim=-1)).reshape(-1)
+        return F.mse_loss(predicted, 10.0 * bond_length)  # in Å to be O(1)
+
+    def encode(self, positions: Tensor, box: Tensor) -> EncoderOutput:
+        """The encoder's output for the configuration stage, averaged over ``views`` symmetry-
+        equivalent views of each frame when ``views > 1`` (random ones in training mode)."""
+        if self.views == 1:
+            return self.encoder(positions, box)
+        return ViewAveragedEncoder(self.encoder, self.views).train(self.training)(positions, box)
+
     def loss(self, batch: tuple[Tensor, ...] | list[Tensor]) -> dict[str, Tensor]:
         """Loss terms for a batch ``(positions[B, n, 3], box[B, 3, 3], ...)`` (nm); key ``loss`` is
-        the weighted sum for the current stage."""
+        the weighted sum for the current stage. The molecule stage runs only stage 1, pooling and
+        lift (:meth:`HierarchicalEncoder.molecule_nodes`), never the molecular graph."""
         positions, box = batch[0], batch[1]
-        out = self.encoder(positions, box)
         w = self.weights
-        terms: dict[str, Tensor] = {}
-        bond_mol = self.encoder.atom_mol[self.encoder.bonds[0]]
-        n_frames, n_atoms = positions.shape[0], positions.shape[1]
-        n_mol = self.encoder.species.shape[0]
-        atom_index = self.encoder.bonds.unsqueeze(0) + (torch.arange(n_frames, device=positions.device) * n_atoms)[:, None, None]
-        pair = out.atoms0[atom_index[:, 0]] + out.atoms0[atom_index[:, 1]]  # symmetric in the two atoms
-        mol_index = bond_mol.unsqueeze(0) + (torch.arange(n_frames, device=positions.device) * n_mol)[:, None]
-        bond_in = torch.cat([pair, out.nodes[mol_index]], dim=-1)
-        predicted = self.bond_head(bond_in).reshape(-1)
-        terms["intra"] = F.mse_loss(predicted, 10.0 * out.bond_length)  # in Å to be O(1)
-        terms["aux"] = out.aux_loss
         if self.stage == "molecule":
-            terms["loss"] = w.intra * terms["intra"] + w.aux * terms["aux"]
-            return terms
+            m = self.encoder.molecule_nodes(positions, box)
+            intra = self._bond_loss(m.atoms.x0, m.nodes, m.atoms.bond_length, positions)
+            return {"intra": intra, "aux": m.aux_loss, "loss": w.intra * intra + w.aux * m.aux_loss}
 
+        out = self.encode(positions, box)
+        n_frames = positions.shape[0]
+        terms = {"intra": self._bond_loss(out.atoms0, out.nodes, out.bond_length, positions), "aux": out.aux_loss}
         target = self.profiles(out)
         terms["profile"] = F.mse_loss(self.profile_head(out.h), target)
         z = out.z

@@ -107,6 +107,16 @@ class AtomStage(NamedTuple):
     offsets: Tensor
 
 
+class MoleculeNodes(NamedTuple):
+    """Stage 1 and pooling of B stacked frames: the ``atoms`` stage, the pooled and lifted molecule
+    ``nodes`` [B M, node_dim] and the pooling's ``aux_loss`` (scalar). All that the molecule
+    autoencoder needs, without the molecular graph and stage 2."""
+
+    atoms: AtomStage
+    nodes: Tensor
+    aux_loss: Tensor
+
+
 class EncoderOutput(NamedTuple):
     """What the encoder computes for a batch of B frames of M molecules.
 
@@ -251,6 +261,13 @@ class HierarchicalEncoder(torch.nn.Module):
         x0, x = self.intra(features, bonds, bond_length)
         return AtomStage(x0, x, atom_mol, n_frames * n_mol, bonds, bond_length, centres, offsets)
 
+    def molecule_nodes(self, positions: Tensor, box: Tensor) -> MoleculeNodes:
+        """Stage 1, pooling and lift of B frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm): the
+        part of :meth:`forward` before the molecular graph, and all the molecule stage trains."""
+        a = self.stage_one(positions, box)
+        pooled, aux_loss = self.pool(a.x, a.atom_mol, a.n_mol, self.species.repeat(positions.shape[0]), a.bonds)
+        return MoleculeNodes(a, self.lift(pooled), aux_loss)
+
     def forward(self, positions: Tensor, box: Tensor) -> EncoderOutput:
         """Encode B frames.
 
@@ -261,10 +278,9 @@ class HierarchicalEncoder(torch.nn.Module):
         box : Tensor[B, 3, 3]
             Box vectors as rows, reduced form, nm.
         """
-        a = self.stage_one(positions, box)
         n_frames, n_mol = positions.shape[0], self.species.shape[0]
-        pooled, aux_loss = self.pool(a.x, a.atom_mol, a.n_mol, self.species.repeat(n_frames), a.bonds)
-        nodes = self.lift(pooled)
+        m = self.molecule_nodes(positions, box)
+        a, nodes = m.atoms, m.nodes
 
         # concatenation: the molecular graph with smooth weights and invariant edge features
         graph = self.molecular_graph(a.centres, box)
@@ -278,4 +294,4 @@ class HierarchicalEncoder(torch.nn.Module):
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
         frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
         z = self.readout(h, frame, n_frames)
-        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, a.x0, a.bond_length, a.centres)
+        return EncoderOutput(h, z, frame, m.aux_loss, graph, nodes, a.x0, a.bond_length, a.centres)

@@ -41,6 +41,10 @@ class StageSettings:
         Read partial charges as atom features (needs an OpenMM System XML).
     valid_fraction : float
         Frames held out for validation and for the reported separation accuracy.
+    views : int
+        Symmetry-equivalent views of each frame whose latents the configuration stage averages
+        (Wren-style, :mod:`latentcv.nn.views`; random views in training); 1 is off. Each
+        configuration step costs about ``views`` times more; the saved model is the plain encoder.
     """
 
     molecule_epochs: int = 3
@@ -48,6 +52,7 @@ class StageSettings:
     variational: bool = False
     use_charges: bool = False
     valid_fraction: float = 0.2
+    views: int = 1
 
 
 @dataclass
@@ -105,6 +110,7 @@ class Settings:
             ("model.min_seeds", 1 <= m.min_seeds <= m.seeds, "between 1 and model.seeds"),
             ("stages.molecule_epochs", s.molecule_epochs >= 0, "non-negative"),
             ("stages.valid_fraction", 0 < s.valid_fraction < 1, "in (0, 1)"),
+            ("stages.views", s.views >= 1, "at least 1"),
         ]
         for name, ok, expected in rules:
             if not ok:

@@ -155,7 +155,8 @@ def train_model(
     seed_everything(settings.train.seed)
     encoder = HierarchicalEncoder(feature_dim(frames.molecular.vocabulary), settings.model)
     encoder.set_topology(*inputs.topology())
-    model = HierarchicalAutoencoder(encoder, settings.loss, variational=settings.stages.variational)
+    model = HierarchicalAutoencoder(encoder, settings.loss, variational=settings.stages.variational,
+                                    views=settings.stages.views)
     if settings.stages.molecule_epochs > 0:
         _stage(model, "molecule", run / "molecule", data, settings, settings.stages.molecule_epochs, resume, verbose)
     _stage(model, "configuration", run, data, settings, settings.train.epochs, resume, verbose)

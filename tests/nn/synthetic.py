@@ -50,6 +50,25 @@ def lattice(cells: int, spacing: float = 0.31, seed: int | None = None, jitter: 
                    atom_mol, bonds, MASSES.repeat(m), torch.zeros(m, dtype=torch.long))
 
 
+def check_central_differences(encoder: torch.nn.Module, system: Lattice, atoms: int = 6, h: float = 1e-6,
+                              rel: float = 1e-5) -> None:
+    """Assert that autograd's gradient of ``encoder(...).z[0, 0]`` on float64 ``system`` matches central
+    finite differences (step ``h`` nm, relative tolerance ``rel``, absolute 1e-8) on the three
+    coordinates of ``atoms`` random atoms."""
+    box = system.box[None]
+    x = system.positions.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(encoder(x[None], box).z[0, 0], x)
+    generator = torch.Generator().manual_seed(1)
+    for atom in torch.randint(0, x.shape[0], (atoms,), generator=generator).tolist():
+        for axis in range(3):
+            plus, minus = system.positions.clone(), system.positions.clone()
+            plus[atom, axis] += h
+            minus[atom, axis] -= h
+            with torch.no_grad():
+                fd = (encoder(plus[None], box).z[0, 0] - encoder(minus[None], box).z[0, 0]) / (2 * h)
+            assert abs(float(grad[atom, axis]) - float(fd)) <= max(rel * abs(float(fd)), 1e-8), (atom, axis)
+
+
 def make_encoder(system: Lattice, pooling: str = "seeds", seed: int = 0) -> HierarchicalEncoder:
     torch.manual_seed(seed)
     enc = HierarchicalEncoder(FEATURES.shape[1], EncoderConfig(pooling=pooling, cutoff=0.45, switch_on=0.3,

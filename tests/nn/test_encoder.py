@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from tests.nn.synthetic import Lattice, lattice, make_encoder
+from tests.nn.synthetic import Lattice, check_central_differences, lattice, make_encoder
 
 POOLINGS = ["seeds", "diffpool", "mean"]
 
@@ -107,19 +107,7 @@ def test_smooth_when_a_molecule_crosses_the_cutoff() -> None:
 def test_autograd_matches_central_differences() -> None:
     """float64 forces of z[0] against central finite differences, h = 1e-6 nm; rel. tol 1e-5."""
     system = lattice(3, seed=5, jitter=0.03)
-    enc = make_encoder(system)
-    x = system.positions.clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(enc(x[None], system.box[None]).z[0, 0], x)
-    h = 1e-6
-    generator = torch.Generator().manual_seed(1)
-    for atom in torch.randint(0, x.shape[0], (6,), generator=generator).tolist():
-        for axis in range(3):
-            plus, minus = system.positions.clone(), system.positions.clone()
-            plus[atom, axis] += h
-            minus[atom, axis] -= h
-            with torch.no_grad():
-                fd = (enc(plus[None], system.box[None]).z[0, 0] - enc(minus[None], system.box[None]).z[0, 0]) / (2 * h)
-            assert float(grad[atom, axis]) == pytest.approx(float(fd), rel=1e-5, abs=1e-8)
+    check_central_differences(make_encoder(system), system)
 
 
 def test_refuses_a_box_smaller_than_twice_the_cutoff() -> None:

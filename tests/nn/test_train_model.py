@@ -96,6 +96,7 @@ def test_interrupted_training_resumes_without_loss(phase_runs, tmp_path) -> None
         (["--traj", "missing.dcd:melt", "--top", "missing.pdb"], "missing"),
         (["--traj", "t.dcd", "--config", "CONFIG"], "unknown config section"),
         (["--traj", "t.dcd", "--pooling", "max"], "model.pooling must be one of"),
+        (["--traj", "t.dcd", "--views", "0"], "stages.views must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, extra: list[str], message: str) -> None:

@@ -27,9 +27,12 @@ from demo import CONFIG, stage  # noqa: E402  (the same stage runner as the demo
 PAIRS = {
     "ice-water": ("ice", "250", "water", "300", "288", "40"),
     "urea": ("urea-crystal", "300", "urea-melt", "500", "128", "40"),
+    "ice-water-fast": ("ice", "250", "water", "300", "288", "40"),
 }
+#: name: training config, when not the demo's (``examples/demo_config.yaml``)
+CONFIGS = {"ice-water-fast": HERE / "fast_config.yaml"}
 #: name: the second system size of the report (molecules, one the builder makes exactly), beside the training size
-REPORT_SIZES = {"ice-water": "576", "urea": "250"}
+REPORT_SIZES = {"ice-water": "576", "urea": "250", "ice-water-fast": "576"}
 #: Held-out MD of the report: a seed other than training's 11, ps of production, ps between frames
 REPORT_SEED, REPORT_PS, REPORT_FRAME_PS = "12", "10", "0.5"
 KEEP = ["model.pt", "heads.json", "settings.json", "metrics.csv", "metrics.json", "loss.png", "latent.png"]
@@ -49,7 +52,8 @@ def build(name: str) -> Path:
     trajs = ["--traj", f"{work / 'crystal' / 'trajectory.dcd'}:crystal",
              "--traj", f"{work / 'melt' / 'trajectory.dcd'}:melt"]
     top = str(work / "crystal" / "topology.pdb")
-    stage(f"{name}: training", ["train", *trajs, "--top", top, "--out", str(work / "run"), "--config", str(CONFIG)],
+    stage(f"{name}: training", ["train", *trajs, "--top", top, "--out", str(work / "run"), "--config",
+                                     str(CONFIGS.get(name, CONFIG))],
           work / "train.txt")
     stage(f"{name}: clustering", ["cluster", "--model", str(work / "run"), *trajs, "--top", top, "--out",
                                   str(work / "cluster")], work / "cluster.txt")
@@ -64,7 +68,7 @@ def build(name: str) -> Path:
     (folder / "README.md").write_text(f"""# {name}: a small latent CV, {crystal} ({t_crystal} K) against {melt} ({t_melt} K)
 
 Trained on {metrics['training_frames']} frames ({molecules} molecules; {ps} ps of NPT MD per phase, a
-frame every 0.5 ps) with `examples/demo_config.yaml`; {metrics['held_out_frames']} frames held out.
+frame every 0.5 ps) with `{Path(CONFIGS.get(name, CONFIG)).relative_to(HERE.parent)}`; {metrics['held_out_frames']} frames held out.
 Held-out phase accuracy (nearest latent centroid): {metrics.get('held_out_accuracy', float('nan')):.3f}.
 
 CV components on the training frames (`latentcv cluster`):

@@ -203,11 +203,13 @@ def export_cv(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_cv = len(stats)
-    openmm_cv = copy.deepcopy(cv).eval().to(dtype)  # Module.to works in place: keep the caller's cv
+    # copies (Module.to works in place: keep the caller's cv), with frozen weights: the engines
+    # differentiate with respect to the positions only, and weight gradients would cost ~10 % more
+    openmm_cv = copy.deepcopy(cv).eval().to(dtype).requires_grad_(False)
     for k in range(n_cv):
         module = OpenMMCV(openmm_cv, atoms, n_particles, component=k, dtype=dtype)
         _atomic_save_script(torch.jit.script(module), out / openmm_file(k))
-    plumed = PlumedCV(copy.deepcopy(cv).eval().float(), n_outputs=n_cv, dtype=torch.float32)
+    plumed = PlumedCV(copy.deepcopy(cv).eval().float().requires_grad_(False), n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
     write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
     metadata = {

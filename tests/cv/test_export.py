@@ -74,6 +74,9 @@ def test_folder_layout_and_metadata(exported) -> None:
     assert [c["name"] for c in meta["components"]] == ["progress", "off_axis"]
     assert len(meta["weights_sha256"]) == 64
     assert meta["components"][0]["sigma"] == pytest.approx(0.02)  # half the tighter basin's std
+    for name in ("openmm_cv0.pt", "plumed_cv.ptc"):
+        module = torch.jit.load(str(folder / name))
+        assert not any(p.requires_grad for p in module.parameters()), f"{name}: engines need position gradients only"
 
 
 @pytest.mark.parametrize("platform", ["Reference", "CPU"])

@@ -133,7 +133,7 @@ def _train(args: argparse.Namespace) -> int:
                    "freeze_stage_one": False if args.fine_tune else None,
                    "use_charges": args.charges or None, "views": args.views},
         "train": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-                  "device": args.device},
+                  "device": args.device, "threads": args.threads},
     })
     topology = args.top or args.traj[0].split(":")[0]
     train_model(args.traj, topology, args.out, settings, system_xml=args.system_xml, resume=args.resume,
@@ -172,6 +172,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    "views of each frame (stages.views; default 1, off; each step costs xV)")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--threads", type=int, help="torch CPU threads while training (default 1, the fastest for "
+                   "graphs of a few hundred molecules; 0: torch's default, one per core)")
     p.add_argument("--start", type=int, default=0, help="first frame of each trajectory")
     p.add_argument("--stop", type=int, default=None, help="frame to stop before")
     p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")

@@ -1,4 +1,4 @@
-"""Regenerate the shipped models: `.venv/bin/python models/build.py [--only ice-water|urea] [--report-only]`.
+"""Regenerate the shipped models: `.venv/bin/python models/build.py [--only NAME] [--report-only]`.
 
 For each system pair it runs the public command line, as `make demo` does but with longer MD:
 simulate crystal and melt, train, cluster, export the progress CV for the crystal's topology, and
@@ -8,6 +8,7 @@ the training settings and metrics (``settings.json``, ``metrics.csv``, ``metrics
 report (``latentcv report``) on new, held-out MD (another seed) at the training size and at a second
 size goes to ``models/<name>/report/``. The MD, training and export scratch files stay in
 ``models/<name>/work/`` (git-ignored). ``--report-only`` redoes just the reports of the models there.
+A rebuilt model that has PLUMED examples gets them rewritten (``examples/plumed/make_inputs.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "examples"))
+sys.path.insert(0, str(HERE.parent / "examples" / "plumed"))
+import make_inputs  # noqa: E402  (examples/plumed: PLUMED inputs of the shipped models)
 from demo import CONFIG, stage  # noqa: E402  (the same stage runner as the demo)
 
 #: name: (crystal system, its temperature, melt system, its temperature, molecules, ps per phase)
@@ -126,6 +129,8 @@ def main() -> None:
     for name in [args.only] if args.only else list(PAIRS):
         if not args.report_only:
             print(f"model {name}: {build(name)}")
+            if name in make_inputs.TEMPERATURES:
+                make_inputs.write_inputs(name, make_inputs.HERE)
         print(f"report {name}: {report(name)}")
 
 

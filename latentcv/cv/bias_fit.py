@@ -23,6 +23,7 @@ import torch
 from latentcv.cv.heads import BiasNet
 from latentcv.cv.pmf import PMF
 from latentcv.errors import InputError
+from latentcv.training.threads import torch_threads
 
 #: Line points per real frame between crystal and melt latents.
 MIX_PER_FRAME = 4
@@ -122,12 +123,8 @@ def fit_bias_net(
     e_shift, e_scale = float(y[train].mean()), max(float(y[train].std()), 1e-6)
     torch.manual_seed(seed)
     net = BiasNet(x.shape[1], hidden, mean, scale, e_scale, e_shift)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a network this small trains fastest on one thread (2.4 vs 37 ms a step, 2 busy cores)
-    try:
+    with torch_threads(1):  # a network this small trains fastest on one thread (2.4 vs 37 ms a step, 2 busy cores)
         _minimise(net, x[train], y[train], e_scale, steps, lr)
-    finally:
-        torch.set_num_threads(threads)
     net.eval()
     with torch.no_grad():
         predicted = net.energies(x)

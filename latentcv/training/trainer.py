@@ -53,6 +53,7 @@ from latentcv.training.interrupt import GracefulStop
 from latentcv.training.metrics import Row, columns, format_table_header, format_table_row, plot_losses, write_csv
 from latentcv.training.schedules import build_scheduler
 from latentcv.training.seeding import rng_state, seed_everything, set_rng_state
+from latentcv.training.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ class Trainer:
             )
         if self.ctx.is_main:
             self.config.save(self.run_dir)
-        with self._stop:
+        with self._stop, torch_threads(self.config.threads):
             return self._loop()
 
     def _loop(self) -> TrainResult:

@@ -23,6 +23,7 @@ from latentcv.training import TrainConfig
         ({"warmup_epochs": 1, "warmup_steps": 5}, "warmup_steps must be 0 when warmup_epochs is set"),
         ({"epochs": True}, "epochs must be an int"),
         ({"lrate": 0.1}, "unknown training option(s) lrate"),
+        ({"threads": -1}, "threads must be 0 (torch's default) or more"),
     ],
 )
 def test_bad_values_raise_input_error(values, message):

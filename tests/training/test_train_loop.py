@@ -84,6 +84,17 @@ def test_hooks_see_every_epoch(tmp_path, small_config):
     assert seen == [(1, 1), (2, 2)]
 
 
+@pytest.mark.parametrize("threads", [1, 2, 0])
+def test_training_runs_on_the_configured_threads_and_restores_them(tmp_path, small_config, threads):
+    """``threads`` holds inside the loop (0: torch's own setting) and the caller's count comes back."""
+    before = torch.get_num_threads()
+    seen = []
+    cfg = TrainConfig.from_dict({**small_config, "epochs": 1, "threads": threads})
+    fit(toy_model(), toy_data(), None, cfg, tmp_path, hooks=[lambda trainer, epoch: seen.append(torch.get_num_threads())],
+        verbose=False)
+    assert seen == [threads or before] and torch.get_num_threads() == before
+
+
 class Diverging(ToyAutoencoder):
     def loss(self, batch):
         return {"loss": super().loss(batch)["loss"] * float("nan")}

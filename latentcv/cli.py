@@ -228,7 +228,7 @@ def _add_cluster(sub: argparse._SubParsersAction) -> None:
 def _export(args: argparse.Namespace) -> int:
     from latentcv.cv.export_run import export_run
 
-    heads = [h.strip() for h in args.cv.split(",") if h.strip()]
+    heads = _names(args.cv)
     folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
                         views=args.views)
     print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
@@ -285,7 +285,7 @@ def _report(args: argparse.Namespace) -> int:
 
     config = ReportConfig(
         cv=args.cv, trajectories=args.traj, out=args.out, topologies=args.top or [], cv_out=args.cv_out,
-        heads=[h.strip() for h in args.heads.split(",") if h.strip()], crystal_label=args.crystal_label,
+        heads=_names(args.heads), crystal_label=args.crystal_label,
         melt_label=args.melt_label, stride=args.stride, q6_cutoff=args.q6_cutoff, q6_average=args.q6_average,
         bins=args.bins,
     )
@@ -325,6 +325,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--q6-average", action="store_true", help="use the neighbour-averaged q6 (Lechner-Dellago)")
     p.add_argument("--bins", type=int, default=50, help="histogram bins (default 50)")
     p.set_defaults(func=_report)
+
+
+def _names(text: str) -> list[str]:
+    """The non-empty names of a comma-separated list, e.g. ``progress, crystal_count``."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _numbers(text: str, kind: type, option: str) -> tuple:

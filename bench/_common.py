@@ -104,6 +104,13 @@ class Timing:
     user_s: float = 0.0
     sys_s: float = 0.0
 
+    def __iadd__(self, other: Timing) -> Timing:
+        """Add the seconds of ``other`` (blocks timed one after another)."""
+        self.wall_s += other.wall_s
+        self.user_s += other.user_s
+        self.sys_s += other.sys_s
+        return self
+
 
 @contextmanager
 def timed() -> Iterator[Timing]:

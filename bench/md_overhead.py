@@ -1,14 +1,16 @@
 """MD throughput with the latent-CV metadynamics bias divided by throughput without it, one platform, one run.
 
 An ice Ih box of TIP4P/Ice molecules (PME, rigid water, Monte Carlo barostat, 270 K, 1 bar; the
-System ``latentcv simulate`` builds) runs on one OpenMM platform first without a bias (Langevin,
-2 fs) and then with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
+System ``latentcv simulate`` builds) runs on one OpenMM platform without a bias (Langevin, 2 fs)
+and with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
 (:class:`latentcv.md.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
 progress CV as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_variable`), once per
-``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias
-every K x 2 fs (:func:`latentcv.md.mts.make_integrator`; the metad docs call K <= 4 safe at 2 fs).
-Both runs start from the same minimised and briefly equilibrated state; ns/day is measured over
-``--steps`` 2 fs steps after a warm-up. On a CPU platform torch runs with one thread and glibc's
+``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias as
+an impulse every K x 2 fs (:class:`latentcv.md.mts.ImpulseMTSIntegrator`; see there when it is safe).
+The barostat moves every ``--barostat-interval`` steps in both runs; each move of the biased run
+evaluates the CV twice more. Both runs start from the same minimised and briefly equilibrated state; ns/day is measured over
+``--steps`` 2 fs steps of each after a warm-up, in ``--rounds`` alternating chunks (unbiased, biased,
+unbiased, ...), so that a machine whose speed drifts during the run does not skew the ratio. On a CPU platform torch runs with one thread and glibc's
 malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as in ``latentcv metad``.
 
 Targets: ratio >= 0.5 for 1,024 molecules on the CPU, >= 0.7 for 4,096 on a GPU. The published
@@ -17,7 +19,8 @@ anchor is 0.04 (432 TIP4P waters with a TorchForce, openmm issue 5167).
 Prints a table and writes ``<out>/md_overhead.json`` and ``<out>/md_overhead.png``::
 
     .venv/bin/python bench/md_overhead.py [--platform auto] [--molecules 1024] [--mts 1 4]
-                                          [--steps 500] [--warmup 50] [--out bench/results]
+                                          [--steps 500] [--rounds 5] [--warmup 50]
+                                          [--barostat-interval 25] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from openmm import app, unit
 
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise, ns_per_day
+from latentcv.md.engine import (
+    BAROSTAT_INTERVAL, TIMESTEP_PS, add_barostat, barostats, create_system, make_simulation, minimise, ns_per_day,
+)
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.mts import make_integrator
 from latentcv.md.platforms import pick_platform
@@ -57,10 +62,13 @@ GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
 WARMUP_EVALUATIONS = 3
 
 
-def ice_system(ice: IceCV) -> openmm.System:
-    """The unbiased System of ``ice``: TIP4P/Ice with PME and the anisotropic barostat of crystals."""
+def ice_system(ice: IceCV, barostat_interval: int) -> openmm.System:
+    """The unbiased System of ``ice``: TIP4P/Ice with PME and the anisotropic barostat of crystals,
+    moving every ``barostat_interval`` steps."""
     system = create_system(ice.structure, tip4p_ice.FORCEFIELD_FILE)
     add_barostat(system, TEMPERATURE_K, PRESSURE_BAR, anisotropic=True, seed=SEED)
+    for barostat in barostats(system):
+        barostat.setFrequency(barostat_interval)
     return system
 
 
@@ -69,41 +77,59 @@ def _finish(simulation: app.Simulation) -> None:
     simulation.context.getState(getPositions=True)
 
 
-def run_plain(ice: IceCV, platform: str, steps: int, warmup: int) -> tuple[Timing, openmm.State]:
-    """Timing of ``steps`` unbiased steps and the state after them (the biased runs start there)."""
-    simulation = make_simulation(ice.structure.topology, ice_system(ice), TEMPERATURE_K, SEED, platform)
+def plain_simulation(ice: IceCV, platform: str, warmup: int, barostat_interval: int) -> app.Simulation:
+    """The unbiased Simulation, minimised, with velocities, after ``warmup`` steps."""
+    simulation = make_simulation(ice.structure.topology, ice_system(ice, barostat_interval), TEMPERATURE_K, SEED,
+                                 platform)
     minimise(simulation, ice.structure.positions)
     simulation.context.setVelocitiesToTemperature(TEMPERATURE_K * unit.kelvin, SEED)
     simulation.step(warmup)
     _finish(simulation)
-    with timed() as timing:
-        simulation.step(steps)
-        _finish(simulation)
-    return timing, simulation.context.getState(getPositions=True, getVelocities=True)
+    return simulation
 
 
-def run_biased(
-    ice: IceCV, platform: str, state: openmm.State, mts: int, steps: int, warmup: int, pace: int
-) -> tuple[Timing, int]:
-    """Timing of MD with the metadynamics bias on the progress CV, bias every ``mts`` steps, and
-    the number of 2 fs steps it made.
+def biased_simulation(
+    ice: IceCV, platform: str, state: openmm.State, mts: int, warmup: int, pace: int, barostat_interval: int
+) -> tuple[app.Simulation, ResumableMetadynamics]:
+    """The biased Simulation (bias every ``mts`` steps) from ``state``, after ``warmup`` steps rounded
+    up to whole cycles (at least WARMUP_EVALUATIONS of the bias), and its metadynamics.
 
-    ``steps``, ``warmup`` and ``pace`` count 2 fs steps (as ``latentcv metad`` does); the
-    integrator takes ``steps // mts`` outer steps.
+    ``warmup`` and ``pace`` count 2 fs steps, as ``latentcv metad`` does.
     """
-    system = ice_system(ice)
+    system = ice_system(ice, barostat_interval)
     metad = ResumableMetadynamics(system, [bias_variable(ice.cv_dir, 0)], TEMPERATURE_K, BIAS_FACTOR, HEIGHT_KJ_MOL,
-                                  max(1, pace // mts))
+                                  pace)
     integrator = make_integrator(system, TEMPERATURE_K, SEED, mts, metad.bias_group)
     simulation = make_simulation(ice.structure.topology, system, TEMPERATURE_K, SEED, platform, integrator)
     simulation.context.setState(state)
-    metad.step(simulation, max(WARMUP_EVALUATIONS, warmup // mts))
+    metad.step(simulation, _whole_cycles(max(WARMUP_EVALUATIONS * mts, warmup), mts))
     _finish(simulation)
-    outer = max(1, steps // mts)
-    with timed() as timing:
-        metad.step(simulation, outer)
-        _finish(simulation)
-    return timing, outer * mts
+    return simulation, metad
+
+
+def interleaved(
+    plain: app.Simulation, biased: app.Simulation, metad: ResumableMetadynamics, steps: int, rounds: int, mts: int
+) -> tuple[Timing, Timing, int]:
+    """Timings of ``rounds`` alternating chunks of unbiased and biased MD, about ``steps`` 2 fs steps
+    of each in all (chunks of whole cycles of ``mts``), and the steps each made. Alternating keeps a
+    machine whose speed drifts (shared virtual machines) from skewing the ratio."""
+    chunk = _whole_cycles(max(1, steps // rounds), mts)
+    plain_time, biased_time = Timing(), Timing()
+    for _ in range(rounds):
+        with timed() as timing:
+            plain.step(chunk)
+            _finish(plain)
+        plain_time += timing
+        with timed() as timing:
+            metad.step(biased, chunk)
+            _finish(biased)
+        biased_time += timing
+    return plain_time, biased_time, chunk * rounds
+
+
+def _whole_cycles(steps: int, mts: int) -> int:
+    """``steps`` rounded up to a multiple of ``mts``."""
+    return -(-steps // mts) * mts
 
 
 def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path) -> Path:
@@ -128,13 +154,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--molecules", type=int, default=None,
                         help=f"requested ice molecules (default {CPU_MOLECULES} on CPU platforms, {GPU_MOLECULES} on GPUs)")
     parser.add_argument("--mts", type=int, nargs="+", default=[1, 4], help="bias every K steps of 2 fs; one run per K")
-    parser.add_argument("--steps", type=int, default=500, help="timed 2 fs steps per run")
+    parser.add_argument("--steps", type=int, default=500, help="timed 2 fs steps per run, biased and unbiased each")
     parser.add_argument("--warmup", type=int, default=50, help="untimed 2 fs steps before each timed run")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating unbiased/biased chunks the steps are cut into")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch intra-op threads (default: latentcv metad's choice, 1 on CPU platforms)")
     parser.add_argument("--release-memory", action="store_true",
                         help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on CPU platforms)")
     parser.add_argument("--pace", type=int, default=500, help="2 fs steps between hills (latentcv metad's default)")
+    parser.add_argument("--barostat-interval", type=int, default=BAROSTAT_INTERVAL,
+                        help=f"steps between barostat moves, with and without the bias (default {BAROSTAT_INTERVAL}, "
+                        "latentcv's systems; latentcv metad --barostat-interval)")
     return parser.parse_args(argv)
 
 
@@ -144,24 +174,27 @@ COLUMNS = [("mts", "mts", "d"), ("plain_ns_day", "plain ns/day", ".2f"), ("biase
 
 
 def biased_row(
-    ice: IceCV, platform: str, state: openmm.State, plain: Timing, mts: int, args: argparse.Namespace
+    ice: IceCV, platform: str, plain: app.Simulation, mts: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """One table row (printed at once): the biased run with ``mts`` against the unbiased ``plain``
-    timing of ``args.steps`` steps; a failed run (e.g. NaN coordinates, K too large for the bias)
-    gives a row with its ``error``."""
-    plain_ns_day = ns_per_day(args.steps * TIMESTEP_PS, plain.wall_s)
+    """One table row (printed at once): MD with the bias every ``mts`` steps against unbiased MD,
+    interleaved (:func:`interleaved`); a failed run (e.g. NaN coordinates, K too large for the
+    bias) gives a row with its ``error``."""
+    state = plain.context.getState(getPositions=True, getVelocities=True)
     try:
-        timing, steps = run_biased(ice, platform, state, mts, args.steps, args.warmup, args.pace)
+        biased, metad = biased_simulation(ice, platform, state, mts, args.warmup, args.pace, args.barostat_interval)
+        plain_time, biased_time, steps = interleaved(plain, biased, metad, args.steps, args.rounds, mts)
     except openmm.OpenMMException as err:
-        row = {"mts": mts, "plain_ns_day": plain_ns_day, "error": str(err).splitlines()[0]}
+        row = {"mts": mts, "error": str(err).splitlines()[0]}
         print(f"mts {mts}: failed: {row['error']}")
         return row
-    biased = ns_per_day(steps * TIMESTEP_PS, timing.wall_s)
-    extra_per_step = timing.wall_s / steps - plain.wall_s / args.steps
-    row = {"mts": mts, "plain_ns_day": plain_ns_day, "biased_ns_day": biased, "ratio": biased / plain_ns_day,
-           "bias_ms_per_evaluation": extra_per_step * mts * 1e3,
-           "biased_cpu_ms_per_step": (timing.user_s + timing.sys_s) / steps * 1e3,
-           "biased_sys_ms_per_step": timing.sys_s / steps * 1e3}
+    plain_ns_day = ns_per_day(steps * TIMESTEP_PS, plain_time.wall_s)
+    biased_ns_day = ns_per_day(steps * TIMESTEP_PS, biased_time.wall_s)
+    extra_per_step = (biased_time.wall_s - plain_time.wall_s) / steps
+    row = {"mts": mts, "steps": steps, "plain_ns_day": plain_ns_day, "biased_ns_day": biased_ns_day,
+           "ratio": biased_ns_day / plain_ns_day, "bias_ms_per_evaluation": extra_per_step * mts * 1e3,
+           "plain_cpu_ms_per_step": (plain_time.user_s + plain_time.sys_s) / steps * 1e3,
+           "biased_cpu_ms_per_step": (biased_time.user_s + biased_time.sys_s) / steps * 1e3,
+           "biased_sys_ms_per_step": biased_time.sys_s / steps * 1e3}
     print_table([row], COLUMNS, header=mts == args.mts[0])
     return row
 
@@ -180,8 +213,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     target = GPU_TARGET if on_gpu else CPU_TARGET
     with tempfile.TemporaryDirectory(prefix="latentcv-md-overhead-") as work:
         ice = ice_with_cv(requested, Path(work), args.model)
-        plain_timing, state = run_plain(ice, platform, args.steps, args.warmup)
-        rows = [biased_row(ice, platform, state, plain_timing, k, args) for k in args.mts]
+        plain = plain_simulation(ice, platform, args.warmup, args.barostat_interval)
+        rows = [biased_row(ice, platform, plain, k, args) for k in args.mts]
+    plain_ns_day = float(np.mean([row["plain_ns_day"] for row in rows if "plain_ns_day" in row] or [0.0]))
     print(f"{platform}, {ice.n_molecules} molecules; target ratio >= {target:g} (published anchor 0.04)")
     payload = {
         "benchmark": NAME,
@@ -193,12 +227,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "steps": args.steps,
         "warmup": args.warmup,
         "pace": args.pace,
+        "barostat_interval": args.barostat_interval,
         "torch_threads": torch_threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "keep_freed_memory": kept,
-        "plain_ns_day": ns_per_day(args.steps * TIMESTEP_PS, plain_timing.wall_s),
-        "plain_cpu_ms_per_step": (plain_timing.user_s + plain_timing.sys_s) / args.steps * 1e3,
-        "plain_sys_ms_per_step": plain_timing.sys_s / args.steps * 1e3,
+        "rounds": args.rounds,
+        "plain_ns_day": plain_ns_day,
         "target_ratio": target,
         "published_anchor_ratio": 0.04,
         "rows": rows,

@@ -349,7 +349,8 @@ def _metad(args: argparse.Namespace) -> int:
         system_xml=args.system_xml, pdb=args.pdb, cv=args.cv, out=args.out, temperature=args.temperature,
         ns=args.ns, components=args.components, bias_factor=args.bias_factor, height=args.height,
         sigma=None if args.sigma == "auto" else _numbers(args.sigma, float, "--sigma"), pace=args.pace,
-        state=args.state, platform=args.platform, mts=args.mts, walkers_dir=args.walkers_dir,
+        state=args.state, platform=args.platform, mts=args.mts, barostat_interval=args.barostat_interval,
+        walkers_dir=args.walkers_dir,
         walker_id=args.walker_id, report_interval=args.report_interval,
         checkpoint_interval=args.checkpoint_interval, seed=args.seed,
     )
@@ -388,7 +389,13 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--platform", default="auto", help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
     p.add_argument(
         "--mts", type=int, default=1, metavar="K",
-        help="multiple time stepping: bias and CV once per K steps (safe for K <= 4; default 1 = off)",
+        help="multiple time stepping: the bias as an impulse once per K steps (K <= 4 with the suggested hill "
+        "widths; default 1 = off)",
+    )
+    p.add_argument(
+        "--barostat-interval", type=int, metavar="STEPS",
+        help="steps between Monte Carlo barostat moves (default: the System's, 25 in latentcv's systems); "
+        "each move evaluates the CV twice, so biased runs go faster with larger values",
     )
     p.add_argument("--walkers-dir", metavar="D", help="folder shared by multiple walkers")
     p.add_argument("--walker-id", type=int, metavar="I", help="this walker's id (with --walkers-dir)")

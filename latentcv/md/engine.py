@@ -46,6 +46,12 @@ def add_barostat(system: openmm.System, temperature_k: float, pressure_bar: floa
     system.addForce(barostat)
 
 
+def barostats(system: openmm.System) -> list[openmm.Force]:
+    """The Monte Carlo barostats of ``system`` (any force class with ``getFrequency`` whose name
+    contains ``Barostat``: isotropic, anisotropic, membrane, flexible)."""
+    return [force for force in system.getForces() if "Barostat" in type(force).__name__ and hasattr(force, "getFrequency")]
+
+
 def make_simulation(
     topology: app.Topology,
     system: openmm.System,
@@ -55,14 +61,19 @@ def make_simulation(
     integrator: openmm.Integrator | None = None,
 ) -> app.Simulation:
     """A Simulation on the chosen platform with ``integrator``, by default a LangevinMiddleIntegrator
-    (2 fs, friction 1/ps, seeded with ``seed``)."""
+    (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a ``bind`` method is given the
+    Simulation's Context."""
     if integrator is None:
         integrator = openmm.LangevinMiddleIntegrator(
             temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
         )
         integrator.setRandomNumberSeed(seed)
     chosen, properties = pick_platform(platform)
-    return app.Simulation(topology, system, integrator, chosen, properties)
+    simulation = app.Simulation(topology, system, integrator, chosen, properties)
+    bind = getattr(integrator, "bind", None)  # integrators that need their Context (ImpulseMTSIntegrator)
+    if bind is not None:
+        bind(simulation.context)
+    return simulation
 
 
 def total_mass(system: openmm.System) -> float:

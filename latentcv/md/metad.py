@@ -32,7 +32,7 @@ from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise, ns_per_day
+from latentcv.md.engine import TIMESTEP_PS, barostats, make_simulation, minimise, ns_per_day
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.metad_config import MetadConfig
 from latentcv.md.metad_outputs import MetadFiles, MetadRecorder, write_bias_files
@@ -99,6 +99,12 @@ def _prepare_folder(config: MetadConfig, resume: bool) -> MetadFiles:
 def _biased_system(config: MetadConfig, xml: str, cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics]:
     """The System with the metadynamics bias on the chosen components."""
     system = _deserialize(xml, config.system_xml)
+    if config.barostat_interval is not None:
+        found = barostats(system)
+        if not found:
+            raise InputError(f"--barostat-interval: {config.system_xml} has no barostat (constant volume)")
+        for barostat in found:
+            barostat.setFrequency(config.barostat_interval)
     sigmas = config.sigma or (None,) * len(config.components)
     variables = [bias_variable(cv.folder, k, sigma=s) for k, s in zip(config.components, sigmas)]
     walkers_dir = None
@@ -106,7 +112,7 @@ def _biased_system(config: MetadConfig, xml: str, cv: ExportedCV) -> tuple[openm
         walkers_dir = Path(config.walkers_dir)
         walkers_dir.mkdir(parents=True, exist_ok=True)
     metad = ResumableMetadynamics(
-        system, variables, config.temperature, config.bias_factor, config.height, config.outer(config.pace),
+        system, variables, config.temperature, config.bias_factor, config.height, config.pace,
         walkers_dir, config.walker_id,
     )
     return system, metad
@@ -211,7 +217,7 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
         metad.join_walkers()
     integrator = make_integrator(system, config.temperature, config.seed, config.mts, metad.bias_group)
     simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform, integrator)
-    report_steps = config.outer(config.report_interval)
+    report_steps = config.report_interval
     metad.apply_bias(simulation.context)
     if checkpoint is not None:
         _restore(files, simulation, checkpoint)
@@ -241,7 +247,7 @@ def _run(
     progress: bool,
 ) -> None:
     """Reports ``done + 1 .. config.n_reports``: MD with hills, a row per report, checkpoints."""
-    report_steps = config.outer(config.report_interval)
+    report_steps = config.report_interval
     report_ps = config.report_interval * TIMESTEP_PS
     reports_per_checkpoint = config.checkpoint_interval // config.report_interval
     started, speed = time.perf_counter(), 0.0

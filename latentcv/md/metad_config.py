@@ -2,7 +2,8 @@
 
 Every step count (``pace``, ``report_interval``, ``checkpoint_interval``) is in 2 fs time steps, with
 or without multiple time stepping, so that ``--mts K`` changes how forces are integrated and not
-when hills fall; with ``--mts K`` they must be multiples of K.
+when hills fall; with ``--mts K`` they must be multiples of K, so that hills, reports and checkpoints
+fall between impulse cycles (a resumed run starts a new cycle).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class MetadConfig:
         OpenMM platform or ``auto`` (CUDA, OpenCL, CPU; mixed precision on GPUs).
     mts : int
         Multiple time stepping: the bias (and the CV's TorchForces) every ``mts`` 2 fs steps; 1 = off.
+    barostat_interval : int, optional
+        2 fs steps between Monte Carlo barostat moves; default the System's own (25 in latentcv's
+        systems). Each move evaluates the CV twice more (energies before and after).
     walkers_dir : str, optional
         Folder shared by multiple walkers.
     walker_id : int, optional
@@ -77,6 +81,7 @@ class MetadConfig:
     state: str | None = None
     platform: str = "auto"
     mts: int = 1
+    barostat_interval: int | None = None
     walkers_dir: str | None = None
     walker_id: int | None = None
     report_interval: int = 500
@@ -87,10 +92,6 @@ class MetadConfig:
     def n_reports(self) -> int:
         """Report intervals in ``ns`` (at least one)."""
         return max(1, round(self.ns * 1000 / (TIMESTEP_PS * self.report_interval)))
-
-    def outer(self, steps: int) -> int:
-        """A count of 2 fs steps as integrator steps."""
-        return steps // self.mts
 
     def validate(self) -> None:
         """Raise :class:`InputError` for settings that cannot run (files are checked when read)."""
@@ -108,6 +109,8 @@ class MetadConfig:
                 raise InputError(f"sigma must be positive, got {list(self.sigma)}")
         if self.mts < 1:
             raise InputError(f"--mts must be at least 1, got {self.mts}")
+        if self.barostat_interval is not None and self.barostat_interval < 1:
+            raise InputError(f"--barostat-interval must be at least 1, got {self.barostat_interval}")
         for name in ("pace", "report_interval", "checkpoint_interval"):
             steps = getattr(self, name)
             if steps < 1 or steps % self.mts:

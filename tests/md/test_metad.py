@@ -1,5 +1,5 @@
 """Well-tempered metadynamics on an exported (untrained) latent CV of 288 TIP4P/Ice molecules, with
-real OpenMM: hills and outputs, exact resume, walkers, energy conservation of the bias forces, MTS.
+real OpenMM: hills and outputs, exact resume, walkers, energy conservation of the bias forces, MTS in a run (the MTS integrator: test_mts.py).
 
 Runs are a few tens of 2 fs steps on the CPU platform (about 30 ms a step with the CV), except the
 resume test, which needs the deterministic Reference platform.
@@ -8,31 +8,22 @@ resume test, which needs the deterministic Reference platform.
 from __future__ import annotations
 
 import csv
+import json
+from dataclasses import replace
 
 import mdtraj
 import numpy as np
 import openmm
 import pytest
-from openmm import app, unit
+from openmm import unit
 
 from latentcv.cv.load import load
 from latentcv.errors import InputError
-from latentcv.md.bias import ResumableMetadynamics
-from latentcv.md.cv_force import bias_variable
 from latentcv.md.metad import run_metad
-from latentcv.md.platforms import pick_platform
-from latentcv.md.torch_threads import limit_torch_threads_for_platform
+from latentcv.md.system_files import write_system_files
+from latentcv.systems.structure import read_pdb
+from tests.md.energy_checks import DRIFT_FACTOR, ENERGY_SLACK, frozen_bias, nve_energies, spread
 from tests.md.metad_setup import TEMPERATURE
-
-#: Energy conservation: the biased NVE run's energy spread may be at most this many times the
-#: unbiased one's (plus ENERGY_SLACK), over the same steps from the same state.
-DRIFT_FACTOR = 2.0
-ENERGY_SLACK = 0.5  # kJ/mol, for an unbiased spread that happens to be tiny
-#: Velocity-Verlet step of the NVE comparison, ps. At 2 fs the spread of the narrow-hill bias on the
-#: untrained (steep) CV reached 2.2 times the unbiased one in one of several runs; at 1 fs both shrink.
-NVE_STEP_PS = 0.001
-#: Inner steps per outer step of the MTS energy test (the bias every 4 fs).
-MTS_K = 4
 
 
 def _colvar(path) -> dict[str, np.ndarray]:
@@ -107,84 +98,16 @@ def test_walkers_share_their_bias(ice_run, tmp_path) -> None:
         run_metad(ice_run.config(tmp_path / "w0-again", 4, walkers_dir=str(walkers), walker_id=0), progress=False)
 
 
-def _nve_energies(system: openmm.System, ice_run, state: openmm.State, steps: int,
-                  integrator: openmm.Integrator | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Total energies and bias energies (kJ/mol) every 5 steps of ``integrator`` (default: velocity
-    Verlet at NVE_STEP_PS) on the CPU platform."""
-    platform, properties = pick_platform("CPU")
-    limit_torch_threads_for_platform("CPU")
-    integrator = integrator or openmm.VerletIntegrator(NVE_STEP_PS)
-    simulation = app.Simulation(app.PDBFile(str(ice_run.pdb)).topology, system, integrator, platform, properties)
-    simulation.context.setState(state)
-    total, bias = [], []
-    for _ in range(steps // 5 + 1):
-        s = simulation.context.getState(getEnergy=True)
-        total.append((s.getPotentialEnergy() + s.getKineticEnergy()).value_in_unit(unit.kilojoule_per_mole))
-        bias.append(simulation.context.getState(getEnergy=True, groups={31}).getPotentialEnergy()
-                    .value_in_unit(unit.kilojoule_per_mole))
-        simulation.step(5)
-    return np.array(total), np.array(bias)
-
-
-def _frozen_bias(ice_run) -> tuple[str, openmm.System, openmm.State]:
-    """The System with 6 hills of about 5 kJ/mol deposited where the CV is (none are added later),
-    its XML without the bias, and the state after depositing them."""
-    xml = ice_run.system_xml.read_text()
-    system = openmm.XmlSerializer.deserialize(xml)
-    metad = ResumableMetadynamics(system, [bias_variable(ice_run.cv, 0, sigma=0.005)], TEMPERATURE, 10.0, 5.0, 2)
-    platform, properties = pick_platform("CPU")
-    integrator = openmm.LangevinMiddleIntegrator(TEMPERATURE, 1.0, 0.002)
-    integrator.setRandomNumberSeed(7)  # the same hills in every test and run
-    simulation = app.Simulation(app.PDBFile(str(ice_run.pdb)).topology, system, integrator, platform, properties)
-    simulation.loadState(str(ice_run.state))
-    metad.step(simulation, 12)
-    simulation.step(1)  # off the centre of the last hill, where its force vanishes
-    state = simulation.context.getState(getPositions=True, getVelocities=True)
-    forces = simulation.context.getState(getForces=True, groups={31}).getForces(asNumpy=True)
-    assert np.abs(forces.value_in_unit(unit.kilojoule_per_mole / unit.nanometer)).max() > 1.0, "a bias with forces"
-    return xml, system, state
-
-
-def _spread(energies: np.ndarray) -> float:
-    return float(np.abs(energies - energies[0]).max())
-
-
 def test_bias_forces_conserve_energy(ice_run) -> None:
     """NVE with a frozen bias against NVE without it, from the same state: the energy spread may be at
     most DRIFT_FACTOR times the unbiased one's."""
-    xml, system, state = _frozen_bias(ice_run)
-    biased, bias = _nve_energies(system, ice_run, state, 100)
-    plain, _ = _nve_energies(openmm.XmlSerializer.deserialize(xml), ice_run, state, 100)
-    print(f"NVE 100 steps: energy spread {_spread(biased):.3f} kJ/mol with the bias, {_spread(plain):.3f} without; "
+    xml, system, state = frozen_bias(ice_run)
+    biased, bias = nve_energies(system, ice_run, state, 100)
+    plain, _ = nve_energies(openmm.XmlSerializer.deserialize(xml), ice_run, state, 100)
+    print(f"NVE 100 steps: energy spread {spread(biased):.3f} kJ/mol with the bias, {spread(plain):.3f} without; "
           f"bias energy {bias.min():.2f}..{bias.max():.2f} kJ/mol")
     assert np.ptp(bias) > 0.5, "the CV should move through the bias during the run"
-    assert _spread(biased) <= DRIFT_FACTOR * _spread(plain) + ENERGY_SLACK
-
-
-def _respa(system: openmm.System) -> openmm.MTSIntegrator:
-    """Velocity-Verlet RESPA (openmm.MTSIntegrator): the bias group once per outer step of
-    MTS_K × NVE_STEP_PS, every other group MTS_K times with NVE_STEP_PS; the splitting of
-    MTSLangevinIntegrator without its thermostat."""
-    fast = sorted({force.getForceGroup() for force in system.getForces()} - {31})
-    return openmm.MTSIntegrator(MTS_K * NVE_STEP_PS, [(31, 1)] + [(group, MTS_K) for group in fast])
-
-
-def test_mts_bias_conserves_energy(ice_run) -> None:
-    """Energy behaviour of --mts: NVE with the frozen bias applied as an impulse every MTS_K inner
-    steps against the same RESPA integrator without the bias, from the same state: the energy
-    spread may be at most DRIFT_FACTOR times the unbiased one's.
-
-    The reference is RESPA itself, not plain velocity Verlet: with the rigid TIP4P/Ice water
-    (constraints) RESPA's own spread over 100 fs was about 4 times Verlet's at the inner step here
-    (40 against 9.5 kJ/mol, bias or not); the bias's impulses added 0.1 kJ/mol to it."""
-    xml, system, state = _frozen_bias(ice_run)
-    biased, bias = _nve_energies(system, ice_run, state, 100 // MTS_K, _respa(system))
-    unbiased = openmm.XmlSerializer.deserialize(xml)
-    plain, _ = _nve_energies(unbiased, ice_run, state, 100 // MTS_K, _respa(unbiased))
-    print(f"RESPA K={MTS_K}, 100 inner steps: energy spread {_spread(biased):.3f} kJ/mol with the bias, "
-          f"{_spread(plain):.3f} without; bias energy {bias.min():.2f}..{bias.max():.2f} kJ/mol")
-    assert np.ptp(bias) > 0.5, "the CV should move through the bias during the run"
-    assert _spread(biased) <= DRIFT_FACTOR * _spread(plain) + ENERGY_SLACK
+    assert spread(biased) <= DRIFT_FACTOR * spread(plain) + ENERGY_SLACK
 
 
 def test_mts_gives_the_same_cv_on_the_first_steps(ice_run, tmp_path) -> None:
@@ -198,3 +121,24 @@ def test_mts_gives_the_same_cv_on_the_first_steps(ice_run, tmp_path) -> None:
     assert mts["progress"][0] == plain["progress"][0]
     sigma = load(ice_run.cv).component(0)["sigma"]
     np.testing.assert_allclose(mts["progress"], plain["progress"], atol=0.1 * sigma)
+
+
+def _densities(path) -> np.ndarray:
+    with open(path, newline="") as handle:
+        return np.array([float(row["density_g_cm3"]) for row in csv.DictReader(handle)])
+
+
+def test_barostat_interval_with_mts(ice_run, tmp_path) -> None:
+    """A System with an anisotropic barostat (every 25 steps), 16 steps of --mts 4 with a row every
+    4 steps: the box does not move before step 25, and with --barostat-interval 2 it tries 8 moves
+    (some are accepted), on steps that see the bias (test_mts.py)."""
+    structure = read_pdb(ice_run.pdb)
+    system_xml, _ = write_system_files(structure, "tip4p-ice.xml", tmp_path / "npt", pressure_bar=1.0,
+                                       temperature_k=TEMPERATURE, anisotropic=True)
+    settings = {"system_xml": str(system_xml), "mts": 4, "pace": 8, "report_interval": 4, "checkpoint_interval": 16}
+    default = run_metad(replace(ice_run.config(tmp_path / "default", 16), **settings), progress=False)
+    every2 = run_metad(replace(ice_run.config(tmp_path / "every2", 16), **settings, barostat_interval=2),
+                       progress=False)
+    assert np.ptp(_densities(default.log)) == 0.0
+    assert np.ptp(_densities(every2.log)) > 0.0
+    assert json.loads(every2.config.read_text())["barostat_interval"] == 2

@@ -54,6 +54,8 @@ BAD = {
     "walker id alone": ({"--walker-id": "1"}, "--walker-id and --walkers-dir go together"),
     "pace not a multiple of mts": ({"--mts": "4", "--pace": "6"}, "pace must be a positive multiple of --mts"),
     "resume without a run": ({"--resume": None}, "cannot resume"),
+    "barostat interval 0": ({"--barostat-interval": "0"}, "--barostat-interval must be at least 1"),
+    "barostat interval without barostat": ({"--barostat-interval": "50"}, "has no barostat (constant volume)"),
 }
 
 

@@ -395,7 +395,7 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--barostat-interval", type=int, metavar="STEPS",
         help="steps between Monte Carlo barostat moves (default: the System's, 25 in latentcv's systems); "
-        "each move evaluates the CV twice, so biased runs go faster with larger values",
+        "each move evaluates the CV twice (three times with --mts), so biased runs go faster with larger values",
     )
     p.add_argument("--walkers-dir", metavar="D", help="folder shared by multiple walkers")
     p.add_argument("--walker-id", type=int, metavar="I", help="this walker's id (with --walkers-dir)")

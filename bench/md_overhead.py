@@ -42,7 +42,8 @@ from openmm import app, unit
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
 from latentcv.md.engine import (
-    BAROSTAT_INTERVAL, TIMESTEP_PS, add_barostat, barostats, create_system, make_simulation, minimise, ns_per_day,
+    BAROSTAT_INTERVAL, TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise, ns_per_day,
+    set_barostat_interval,
 )
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.mts import make_integrator
@@ -67,8 +68,7 @@ def ice_system(ice: IceCV, barostat_interval: int) -> openmm.System:
     moving every ``barostat_interval`` steps."""
     system = create_system(ice.structure, tip4p_ice.FORCEFIELD_FILE)
     add_barostat(system, TEMPERATURE_K, PRESSURE_BAR, anisotropic=True, seed=SEED)
-    for barostat in barostats(system):
-        barostat.setFrequency(barostat_interval)
+    set_barostat_interval(system, barostat_interval)
     return system
 
 

@@ -52,6 +52,14 @@ def barostats(system: openmm.System) -> list[openmm.Force]:
     return [force for force in system.getForces() if "Barostat" in type(force).__name__ and hasattr(force, "getFrequency")]
 
 
+def set_barostat_interval(system: openmm.System, steps: int) -> int:
+    """Make every barostat of ``system`` move every ``steps`` steps; returns how many there are."""
+    found = barostats(system)
+    for barostat in found:
+        barostat.setFrequency(steps)
+    return len(found)
+
+
 def make_simulation(
     topology: app.Topology,
     system: openmm.System,

@@ -32,7 +32,7 @@ from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
 from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import TIMESTEP_PS, barostats, make_simulation, minimise, ns_per_day
+from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise, ns_per_day, set_barostat_interval
 from latentcv.md.malloc import keep_freed_memory
 from latentcv.md.metad_config import MetadConfig
 from latentcv.md.metad_outputs import MetadFiles, MetadRecorder, write_bias_files
@@ -99,12 +99,8 @@ def _prepare_folder(config: MetadConfig, resume: bool) -> MetadFiles:
 def _biased_system(config: MetadConfig, xml: str, cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics]:
     """The System with the metadynamics bias on the chosen components."""
     system = _deserialize(xml, config.system_xml)
-    if config.barostat_interval is not None:
-        found = barostats(system)
-        if not found:
-            raise InputError(f"--barostat-interval: {config.system_xml} has no barostat (constant volume)")
-        for barostat in found:
-            barostat.setFrequency(config.barostat_interval)
+    if config.barostat_interval is not None and not set_barostat_interval(system, config.barostat_interval):
+        raise InputError(f"--barostat-interval: {config.system_xml} has no barostat (constant volume)")
     sigmas = config.sigma or (None,) * len(config.components)
     variables = [bias_variable(cv.folder, k, sigma=s) for k, s in zip(config.components, sigmas)]
     walkers_dir = None

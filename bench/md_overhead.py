@@ -8,9 +8,10 @@ progress CV as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_vari
 ``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias as
 an impulse every K x 2 fs (:class:`latentcv.md.mts.ImpulseMTSIntegrator`; see there when it is safe).
 The barostat moves every ``--barostat-interval`` steps in both runs; each move of the biased run
-evaluates the CV twice more. Both runs start from the same minimised and briefly equilibrated state; ns/day is measured over
-``--steps`` 2 fs steps of each after a warm-up, in ``--rounds`` alternating chunks (unbiased, biased,
-unbiased, ...), so that a machine whose speed drifts during the run does not skew the ratio. On a CPU platform torch runs with one thread and glibc's
+evaluates the CV twice more (three times with K > 1). Both runs start from the same minimised and
+briefly equilibrated state; ns/day is measured over ``--steps`` 2 fs steps of each after a warm-up,
+in ``--rounds`` alternating chunks (unbiased, biased, unbiased, ...), so that a machine whose speed
+drifts during the run does not skew the ratio. On a CPU platform torch runs with one thread and glibc's
 malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as in ``latentcv metad``.
 
 Targets: ratio >= 0.5 for 1,024 molecules on the CPU, >= 0.7 for 4,096 on a GPU. The published

@@ -54,7 +54,8 @@ class MetadConfig:
         Multiple time stepping: the bias (and the CV's TorchForces) every ``mts`` 2 fs steps; 1 = off.
     barostat_interval : int, optional
         2 fs steps between Monte Carlo barostat moves; default the System's own (25 in latentcv's
-        systems). Each move evaluates the CV twice more (energies before and after).
+        systems). Each move evaluates the CV twice more (energies before and after), three times with
+        ``mts`` > 1 (the move's step sees the bias, :mod:`latentcv.md.mts`).
     walkers_dir : str, optional
         Folder shared by multiple walkers.
     walker_id : int, optional

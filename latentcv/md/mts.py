@@ -47,8 +47,9 @@ against the same integrator without the bias):
   against 10.5 kJ/mol, but K = 4 (8 fs) 61 against 10.5: there the impulses heat the system.
 
 So K = 4 is a reasonable default with hills as wide as the suggested σ; K = 8 suits the fast model
-but not ``ice-water``, whose CV is steeper; narrower hills need a smaller K. With Langevin dynamics the thermostat absorbs some of the error, which then
-shows as a raised temperature rather than as energy drift.
+but not ``ice-water``, whose CV is steeper; narrower hills need a smaller K. With Langevin dynamics
+the thermostat absorbs some of the error, which then shows as a raised temperature rather than as
+energy drift.
 """
 
 from __future__ import annotations

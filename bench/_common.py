@@ -26,6 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 import torch  # noqa: E402
 
+from latentcv.cv.export import PAIR_SKIN  # noqa: E402
 from latentcv.cv.export_run import export_run  # noqa: E402
 from latentcv.systems.ice import build_ice  # noqa: E402
 from latentcv.systems.structure import Structure  # noqa: E402
@@ -85,13 +86,16 @@ def ice_with_cv(
     return with_cv(build_ice(n_molecules, seed), folder, model, dtype)
 
 
-def with_cv(structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32") -> IceCV:
+def with_cv(
+    structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32", pair_skin: float = PAIR_SKIN
+) -> IceCV:
     """Write ``structure`` as ``folder/topology.pdb`` and export the progress CV of ``model`` for it
-    into ``folder/cv`` (parameters as for :func:`ice_with_cv`)."""
+    into ``folder/cv`` (parameters as for :func:`ice_with_cv`; ``pair_skin`` in nm as for
+    :func:`latentcv.cv.export_run.export_run`)."""
     folder.mkdir(parents=True, exist_ok=True)
     topology = folder / "topology.pdb"
     structure.write_pdb(topology)
-    cv_dir = export_run(model, topology, folder / "cv", heads=("progress",), dtype=dtype)
+    cv_dir = export_run(model, topology, folder / "cv", heads=("progress",), dtype=dtype, pair_skin=pair_skin)
     return IceCV(structure, topology, cv_dir)
 
 

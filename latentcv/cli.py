@@ -230,7 +230,7 @@ def _export(args: argparse.Namespace) -> int:
 
     heads = _names(args.cv)
     folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
-                        views=args.views)
+                        views=args.views, **({} if args.pair_skin is None else {"pair_skin": args.pair_skin}))
     print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
     return 0
 
@@ -255,6 +255,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                    help="average the latents over V fixed symmetry-equivalent views of each frame (Wren-style: "
                    "box translations and relabellings). The encoder is already invariant, so this removes only "
                    "round-off; the CV's cost grows xV. Default 1 (off)")
+    p.add_argument("--pair-skin", type=float, metavar="NM",
+                   help="Verlet skin (nm) of the molecular pair list the exported modules keep between MD steps "
+                   "(default 0.1; 0 searches the pairs at every step). It changes the cost, not the CV")
     p.set_defaults(func=_export)
 
 

@@ -44,7 +44,7 @@ def test_cv_cost_dense_and_cell_list(tmp_path):
     assert [(r["molecules"], r["neighbours"]) for r in result["rows"]] == [(288, "dense"), (576, "cell list")]
     for row in result["rows"]:
         assert row["particles"] == 4 * row["molecules"]
-        assert row["median_ms"] > 0 and row["min_ms"] > 0
+        assert row["median_ms"] > 0 and row["min_ms"] > 0 and row["search_ms"] > 0
     scaling = result["scaling"]["cpu"]
     assert (scaling["from_molecules"], scaling["to_molecules"]) == (288, 576)
     assert scaling["ratio"] > 0 and scaling["linear_ratio"] == 2.0

@@ -39,6 +39,9 @@ PLUMED_MODEL = "plumed_cv.ptc"
 PLUMED_INPUT = "plumed.dat"
 #: Name of the components that are bias energies (kJ/mol), not CVs: applied with BIASVALUE, never METAD.
 ENERGY_COMPONENT = BiasNet.names[0]
+#: nm: Verlet skin of the exported modules' molecular pair list. Water moves about 0.0013 nm per 2 fs
+#: at 300 K, so the pairs are searched about every 40 steps; the CV's values do not depend on it.
+PAIR_SKIN = 0.1
 
 
 def openmm_file(component: int) -> str:
@@ -170,6 +173,7 @@ def export_cv(
     temperature: float,
     dtype: torch.dtype = torch.float32,
     extra_metadata: dict | None = None,
+    pair_skin: float = PAIR_SKIN,
 ) -> Path:
     """Write the CV folder.
 
@@ -191,6 +195,9 @@ def export_cv(
         Precision of the OpenMM modules (PLUMED's is float32 by its interface).
     extra_metadata : dict, optional
         More entries for metadata.json (training summary, centres, ...).
+    pair_skin : float
+        nm, the Verlet skin of the modules' molecular pair list (0: search the pairs at every call).
+        It changes the cost of a call, not the CV.
 
     Returns
     -------
@@ -206,10 +213,13 @@ def export_cv(
     # copies (Module.to works in place: keep the caller's cv), with frozen weights: the engines
     # differentiate with respect to the positions only, and weight gradients would cost ~10 % more
     openmm_cv = copy.deepcopy(cv).eval().to(dtype).requires_grad_(False)
+    openmm_cv.set_pair_skin(pair_skin)
     for k in range(n_cv):
         module = OpenMMCV(openmm_cv, atoms, n_particles, component=k, dtype=dtype)
         _atomic_save_script(torch.jit.script(module), out / openmm_file(k))
-    plumed = PlumedCV(copy.deepcopy(cv).eval().float().requires_grad_(False), n_outputs=n_cv, dtype=torch.float32)
+    plumed_cv = copy.deepcopy(cv).eval().float().requires_grad_(False)
+    plumed_cv.set_pair_skin(pair_skin)
+    plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
     write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
     metadata = {
@@ -228,6 +238,7 @@ def export_cv(
         ],
         "cutoff_nm": cv.encoder.cutoff,
         "switch_on_nm": cv.encoder.switch_on,
+        "pair_skin_nm": pair_skin,
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
         "weights_sha256": weights_hash(cv),

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from latentcv.cv.basins import load_basins
-from latentcv.cv.export import export_cv
+from latentcv.cv.export import PAIR_SKIN, export_cv
 from latentcv.cv.heads import CombinedHeads
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.data.topology import read_topology
@@ -29,6 +29,7 @@ def export_run(
     system_xml: str | os.PathLike[str] | None = None,
     temperature: float = 300.0,
     views: int = 1,
+    pair_skin: float = PAIR_SKIN,
 ) -> Path:
     """Export the CV of a trained, clustered run for the system of ``topology``.
 
@@ -51,6 +52,8 @@ def export_run(
         Average the latents over this many fixed symmetry-equivalent views of each frame
         (:class:`latentcv.nn.views.ViewAveragedEncoder`); the CV costs ``views`` times more.
         1 (the default) exports the plain encoder. Recorded as ``views`` in metadata.json.
+    pair_skin : float
+        nm, Verlet skin of the molecular pair list kept between calls (0: a new search per call).
     """
     if dtype not in DTYPES:
         raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
@@ -58,6 +61,8 @@ def export_run(
         raise InputError("name at least one CV head (--cv progress,distance,crystal_count)")
     if views < 1:
         raise InputError(f"--views must be at least 1, got {views}")
+    if not pair_skin >= 0.0:
+        raise InputError(f"--pair-skin must be 0 or more (nm), got {pair_skin}")
     bundle = load_bundle(model)
     basins = load_basins(model)
     file_topology, molecular = read_topology(topology, system_xml=system_xml, vocabulary=bundle.vocabulary)
@@ -74,4 +79,4 @@ def export_run(
         "views": views,
     }
     return export_cv(cv, inputs.source_atoms.tolist(), file_topology.n_atoms, out, stats, temperature,
-                     dtype=DTYPES[dtype], extra_metadata=extra)
+                     dtype=DTYPES[dtype], extra_metadata=extra, pair_skin=pair_skin)

@@ -1,7 +1,8 @@
 """Periodic geometry shared by training and by exported CVs.
 
 Every public function here compiles with ``torch.jit.script``, works on any device and floating
-dtype, and has finite gradients everywhere (also at zero distance). Boxes are ``[3, 3]`` tensors
+dtype, and has finite gradients everywhere (also at zero distance); :class:`VerletPairs` keeps
+neighbour pairs between the calls of one moving system. Boxes are ``[3, 3]`` tensors
 whose rows are the box vectors a, b, c in nm, in OpenMM's reduced form (see :mod:`.box`).
 """
 
@@ -23,9 +24,11 @@ from latentcv.geometry.neighbours import (
     neighbour_pairs_dense,
 )
 from latentcv.geometry.switching import switch_cosine, switch_polynomial
+from latentcv.geometry.verlet import VerletPairs
 
 __all__ = [
     "DENSE_MAX_POINTS",
+    "VerletPairs",
     "box_is_reduced",
     "box_widths",
     "centres_of_mass",

@@ -27,15 +27,18 @@ def minimum_image(dr: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Shape ``(..., 3)``, nm. The image shift is piecewise constant, so the gradient with respect
-        to ``dr`` is the identity.
+        Shape ``(..., 3)``, nm. The image shift is a whole number of box vectors, piecewise
+        constant, so the gradient with respect to ``dr`` is the identity and the one with respect
+        to the box is minus those numbers (the virial term PLUMED needs).
     """
     a = box[..., 0, :]
     b = box[..., 1, :]
     c = box[..., 2, :]
-    dr = dr - c * torch.round(dr[..., 2:3] / c[..., 2:3])
-    dr = dr - b * torch.round(dr[..., 1:2] / b[..., 1:2])
-    dr = dr - a * torch.round(dr[..., 0:1] / a[..., 0:1])
+    # the image counts are integers: computed from detached values, so that autograd records only
+    # the subtraction of whole box vectors (the gradients are the same, the backward is cheaper)
+    dr = dr - c * torch.round(dr[..., 2:3].detach() / c[..., 2:3].detach())
+    dr = dr - b * torch.round(dr[..., 1:2].detach() / b[..., 1:2].detach())
+    dr = dr - a * torch.round(dr[..., 0:1].detach() / a[..., 0:1].detach())
     return dr
 
 

@@ -21,7 +21,7 @@ DENSE_MAX_POINTS = 512
 Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def _close_pairs(
+def close_pairs(
     fixed: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """The candidate pairs ``(i, j)`` closer than ``cutoff`` (no gradient: pair selection only).
@@ -34,7 +34,7 @@ def _close_pairs(
     return i.index_select(0, keep), j.index_select(0, keep)
 
 
-def _displacements(points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> Pairs:
+def pair_displacements(points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> Pairs:
     """``i, j`` with the differentiable minimum-image ``dr = points[j] - points[i]`` and ``|dr|``
     (nm); the backward of ``index_select`` is a fast ``index_add``."""
     dr = minimum_image(points.index_select(0, j) - points.index_select(0, i), box)
@@ -85,8 +85,8 @@ def neighbour_pairs_dense(points: torch.Tensor, box: torch.Tensor, cutoff: float
     check_cutoff(box, cutoff)
     n = points.shape[0]
     candidates = torch.triu_indices(n, n, 1, device=points.device)
-    i, j = _close_pairs(points.detach(), box.detach(), candidates[0], candidates[1], cutoff)
-    return _displacements(points, box, i, j)
+    i, j = close_pairs(points.detach(), box.detach(), candidates[0], candidates[1], cutoff)
+    return pair_displacements(points, box, i, j)
 
 
 def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
@@ -124,9 +124,9 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     i = torch.arange(n, device=device).unsqueeze(1).expand_as(j)
     upper = torch.nonzero((j > i).reshape(-1)).squeeze(1)
     i, j = i.reshape(-1).index_select(0, upper), j.reshape(-1).index_select(0, upper)
-    i, j = _close_pairs(points.detach(), box.detach(), i, j, cutoff)
+    i, j = close_pairs(points.detach(), box.detach(), i, j, cutoff)
     canonical = torch.argsort(i * n + j)  # sorting the close pairs only: a tenth of the candidates
-    return _displacements(points, box, i.index_select(0, canonical), j.index_select(0, canonical))
+    return pair_displacements(points, box, i.index_select(0, canonical), j.index_select(0, canonical))
 
 
 def neighbour_pairs(

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from latentcv.geometry import centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
+from latentcv.geometry import VerletPairs, centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
@@ -81,7 +81,9 @@ class MolecularGraph(NamedTuple):
     """Directed molecular graph of a batch of frames (both directions of each pair listed).
 
     ``src``, ``dst``: molecule indices [E]; ``weight``: switching weights [E]; ``distance``: nm [E];
-    ``unit``: unit vectors from dst to src [E, 3].
+    ``unit``: unit vectors from dst to src [E, 3]. The first half of the edges are the neighbour
+    pairs (i < j within a frame) as dst = i, src = j; the second half are the same pairs reversed,
+    in the same order, so pair quantities are computed once (:meth:`HierarchicalEncoder.edge_features`).
     """
 
     src: Tensor
@@ -174,6 +176,7 @@ class HierarchicalEncoder(torch.nn.Module):
             [SmoothGraphAttention(c.node_dim, edge_dim, c.heads) for _ in range(c.inter_layers)]
         )
         self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
+        self.pairs = VerletPairs(c.cutoff)  # skin 0 (a search per call) unless set for export
         for name in ("features", "masses"):
             self.register_buffer(name, torch.zeros(0))
         for name in ("atom_mol", "bonds", "species", "reference_atom"):
@@ -210,6 +213,13 @@ class HierarchicalEncoder(torch.nn.Module):
         self.reference_atom = first.to(device)
 
     @torch.jit.unused
+    def set_pair_skin(self, skin: float) -> None:
+        """Keep the molecular neighbour pairs between calls on single frames (a Verlet list with
+        this ``skin``, nm; 0 searches at every call). The encoded function does not change; repeated
+        calls on one moving system, as in MD, get cheaper (:class:`latentcv.geometry.verlet.VerletPairs`)."""
+        self.pairs = VerletPairs(self.cutoff, skin)
+
+    @torch.jit.unused
     def fix_pooling(self, positions: Tensor, box: Tensor) -> None:
         """Fix the seed pooling's learnt seed count per species for export: the most frequent
         rounded count over these frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm). Other
@@ -225,24 +235,41 @@ class HierarchicalEncoder(torch.nn.Module):
 
     def molecular_graph(self, centres: Tensor, box: Tensor) -> MolecularGraph:
         """Neighbour pairs of molecular centres ``[B, M, 3]`` in boxes ``[B, 3, 3]`` (nm), with
-        frame offsets applied to the molecule indices."""
-        n_mol = centres.shape[1]
+        frame offsets applied to the molecule indices. A single frame goes through the Verlet list
+        (:meth:`set_pair_skin`); batches of frames are searched frame by frame."""
+        n_frames, n_mol = centres.shape[0], centres.shape[1]
         widths = torch.stack([box[:, 0, 0], box[:, 1, 1], box[:, 2, 2]], dim=1)  # reduced-form box widths
         if bool((widths < 2.0 * self.cutoff).any()):
             raise RuntimeError(
                 f"the box is narrower than twice the molecular cutoff {self.cutoff} nm: the minimum image "
                 "would miss neighbours; use a bigger system"
             )
-        srcs, dsts, vecs = [], [], []
-        for f in range(centres.shape[0]):
-            i, j, dr, _ = neighbour_pairs(centres[f], box[f], self.cutoff)
-            srcs += [j + f * n_mol, i + f * n_mol]
-            dsts += [i + f * n_mol, j + f * n_mol]
-            vecs += [dr, -dr]
-        src, dst, vec = torch.cat(srcs), torch.cat(dsts), torch.cat(vecs)
-        distance = torch.sqrt((vec * vec).sum(-1))
+        firsts, seconds, vecs, lengths = [], [], [], []
+        for f in range(n_frames):
+            if n_frames == 1:
+                i, j, dr, dist = self.pairs(centres[f], box[f])
+            else:
+                i, j, dr, dist = neighbour_pairs(centres[f], box[f], self.cutoff)
+            firsts.append(i + f * n_mol)
+            seconds.append(j + f * n_mol)
+            vecs.append(dr)
+            lengths.append(dist)
+        i, j, distance = torch.cat(firsts), torch.cat(seconds), torch.cat(lengths)
         weight = switch_polynomial(distance, self.switch_on, self.cutoff)
-        return MolecularGraph(src, dst, weight, distance, vec / distance.unsqueeze(-1))
+        unit = torch.cat(vecs) / distance.unsqueeze(-1)
+        return MolecularGraph(torch.cat([j, i]), torch.cat([i, j]), torch.cat([weight, weight]),
+                              torch.cat([distance, distance]), torch.cat([unit, -unit]))
+
+    def edge_features(self, graph: MolecularGraph, u: Tensor) -> Tensor:
+        """Switching-weighted invariant features ``[E, edge_dim]`` of the graph's edges: the distance
+        expansion and the orientation relations of the molecules' direction vectors ``u[B M,
+        directions, 3]``. Computed once per pair and mirrored for the reversed second half."""
+        pairs = graph.src.shape[0] // 2
+        weight = graph.weight[:pairs].unsqueeze(-1)
+        radial = weight * self.distance_basis(graph.distance[:pairs])
+        forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:pairs])
+        return torch.cat([torch.cat([radial, weight * forward], dim=-1),
+                          torch.cat([radial, weight * reverse], dim=-1)])
 
     def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
         """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
@@ -285,10 +312,7 @@ class HierarchicalEncoder(torch.nn.Module):
         # concatenation: the molecular graph with smooth weights and invariant edge features
         graph = self.molecular_graph(a.centres, box)
         u = self.directions.vectors(a.x, a.offsets.reshape(-1, 3), a.atom_mol, a.n_mol)
-        relations = self.directions.relations(u, graph.src, graph.dst, graph.unit)
-        edge_attr = graph.weight.unsqueeze(-1) * torch.cat(
-            [self.distance_basis(graph.distance), relations], dim=-1
-        )
+        edge_attr = self.edge_features(graph, u)
         h = nodes
         for layer in self.inter:
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)

@@ -45,11 +45,29 @@ class MolecularDirections(torch.nn.Module):
         v = scatter(g.unsqueeze(-1) * offsets.unsqueeze(1), atom_mol, dim=0, dim_size=n_mol)
         return v / torch.sqrt((v * v).sum(-1, keepdim=True) + self.epsilon**2)
 
-    def relations(self, u: Tensor, src: Tensor, dst: Tensor, unit: Tensor) -> Tensor:
-        """Invariants ``[E, relation_dim]`` of edges (dst = i, src = j) with unit vectors ``unit[E, 3]``
-        from i to j."""
-        ui, uj = u.index_select(0, dst), u.index_select(0, src)
-        mutual = torch.einsum("ekx,elx->ekl", ui, uj).flatten(1)
+    def relations(self, u: Tensor, first: Tensor, second: Tensor, unit: Tensor) -> tuple[Tensor, Tensor]:
+        """Invariants ``[P, relation_dim]`` of molecule pairs, seen from each end.
+
+        Parameters
+        ----------
+        u : Tensor[n_mol, directions, 3]
+            Direction vectors (:meth:`vectors`).
+        first, second : Tensor[P]
+            The molecules i and j of each pair.
+        unit : Tensor[P, 3]
+            Unit vectors from i to j.
+
+        Returns
+        -------
+        forward, reverse : Tensor[P, relation_dim]
+            ``(u_ik·u_jl, u_ik·r̂, u_jl·r̂)`` for the edge seen from i (r̂ from i to j), and the same
+            invariants seen from j (r̂ from j to i): the transposed products and the negated,
+            swapped projections.
+        """
+        ui, uj = u.index_select(0, first), u.index_select(0, second)
+        mutual = torch.einsum("ekx,elx->ekl", ui, uj)  # [P, K, K]: u_ik·u_jl
         along_i = torch.einsum("ekx,ex->ek", ui, unit)
         along_j = torch.einsum("ekx,ex->ek", uj, unit)
-        return torch.cat([mutual, along_i, along_j], dim=-1)
+        forward = torch.cat([mutual.flatten(1), along_i, along_j], dim=-1)
+        reverse = torch.cat([mutual.transpose(1, 2).flatten(1), -along_j, -along_i], dim=-1)
+        return forward, reverse

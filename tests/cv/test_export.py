@@ -15,7 +15,7 @@ import openmm
 import pytest
 import torch
 
-from latentcv.cv.export import ComponentStats, export_cv
+from latentcv.cv.export import PAIR_SKIN, ComponentStats, export_cv
 from latentcv.cv.heads import LatentProgress
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.load import load
@@ -73,6 +73,7 @@ def test_folder_layout_and_metadata(exported) -> None:
     assert meta["atoms"] == atoms and meta["n_particles"] == len(positions)
     assert [c["name"] for c in meta["components"]] == ["progress", "off_axis"]
     assert len(meta["weights_sha256"]) == 64
+    assert meta["pair_skin_nm"] == PAIR_SKIN
     assert meta["components"][0]["sigma"] == pytest.approx(0.02)  # half the tighter basin's std
     for name in ("openmm_cv0.pt", "plumed_cv.ptc"):
         module = torch.jit.load(str(folder / name))
@@ -94,6 +95,30 @@ def test_openmm_energy_and_forces_equal_pytorch(exported, platform: str, compone
     assert energy == pytest.approx(ref_value, rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(forces, ref_forces, rtol=1e-9, atol=1e-9 * np.abs(ref_forces).max())
     np.testing.assert_array_equal(forces[:N_EXTRA], 0.0)
+
+
+def test_the_pair_list_kept_between_calls_changes_no_value(tmp_path) -> None:
+    """Exported with the default Verlet skin and with none, the modules give the same values and
+    gradients, bit for bit, along a random walk of the atoms; the kept list saves searches."""
+    system = lattice(6, seed=13, jitter=0.03)  # a box wide enough for cutoff + skin
+    cv = _cv(system)
+    positions, atoms = _all_particles(system)
+    modules = [torch.jit.load(str(export_cv(cv, atoms, len(positions), tmp_path / name, STATS, 270.0,
+                                            dtype=torch.float64, **options) / "openmm_cv0.pt"))
+               for name, options in (("kept", {}), ("searched", {"pair_skin": 0.0}))]
+    rng = np.random.default_rng(0)
+    x = torch.tensor(positions)
+    steps = 20
+    for _ in range(steps):
+        x = x + torch.as_tensor(rng.normal(0.0, 0.002, x.shape))
+        results = []
+        for module in modules:
+            xg = x.clone().requires_grad_(True)
+            value = module(xg, system.box)
+            results.append((value.detach(), torch.autograd.grad(value, xg)[0]))
+        assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+    assert modules[0].cv.encoder.pairs.searches == 1  # molecules moved ~0.005 nm, half the skin is 0.05
+    assert modules[1].cv.encoder.pairs.searches == steps
 
 
 def test_export_refuses_a_learnt_seed_count(tmp_path) -> None:

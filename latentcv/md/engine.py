@@ -60,6 +60,16 @@ def set_barostat_interval(system: openmm.System, steps: int) -> int:
     return len(found)
 
 
+def langevin_integrator(temperature_k: float, seed: int) -> openmm.LangevinMiddleIntegrator:
+    """The MD integrator of latentcv: LangevinMiddle at ``temperature_k`` (K), 2 fs, friction 1/ps,
+    seeded with ``seed``."""
+    integrator = openmm.LangevinMiddleIntegrator(
+        temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
+    )
+    integrator.setRandomNumberSeed(seed)
+    return integrator
+
+
 def make_simulation(
     topology: app.Topology,
     system: openmm.System,
@@ -68,14 +78,11 @@ def make_simulation(
     platform: str = "auto",
     integrator: openmm.Integrator | None = None,
 ) -> app.Simulation:
-    """A Simulation on the chosen platform with ``integrator``, by default a LangevinMiddleIntegrator
-    (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a ``bind`` method is given the
+    """A Simulation on the chosen platform with ``integrator``, by default
+    :func:`langevin_integrator` (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a ``bind`` method is given the
     Simulation's Context."""
     if integrator is None:
-        integrator = openmm.LangevinMiddleIntegrator(
-            temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
-        )
-        integrator.setRandomNumberSeed(seed)
+        integrator = langevin_integrator(temperature_k, seed)
     chosen, properties = pick_platform(platform)
     simulation = app.Simulation(topology, system, integrator, chosen, properties)
     bind = getattr(integrator, "bind", None)  # integrators that need their Context (ImpulseMTSIntegrator)

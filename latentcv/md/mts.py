@@ -59,7 +59,7 @@ from collections.abc import Iterable
 import openmm
 from openmm import unit
 
-from latentcv.md.engine import FRICTION_PER_PS, TIMESTEP_PS, barostats
+from latentcv.md.engine import barostats, langevin_integrator
 
 #: Number of force groups an OpenMM System can use.
 N_GROUPS = 32
@@ -185,10 +185,7 @@ def make_integrator(system: openmm.System, temperature_k: float, seed: int, mts:
         ``LangevinMiddleIntegrator``, or an :class:`ImpulseMTSIntegrator` around one
         (:func:`latentcv.md.engine.make_simulation` binds it to its Context).
     """
-    integrator = openmm.LangevinMiddleIntegrator(
-        temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picosecond
-    )
-    integrator.setRandomNumberSeed(seed)
+    integrator = langevin_integrator(temperature_k, seed)
     if mts == 1:
         return integrator
     return ImpulseMTSIntegrator(integrator, slow_group, mts, barostat_intervals(system))

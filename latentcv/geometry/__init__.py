@@ -13,7 +13,7 @@ from latentcv.geometry.box import (
     reduce_box,
     rotate_to_reduced,
 )
-from latentcv.geometry.centres import centres_of_mass, make_whole
+from latentcv.geometry.centres import centres_of_mass, centres_of_whole, make_whole
 from latentcv.geometry.distance import safe_norm
 from latentcv.geometry.grouping import group_table
 from latentcv.geometry.minimum_image import check_cutoff, minimum_image
@@ -32,6 +32,7 @@ __all__ = [
     "box_is_reduced",
     "box_widths",
     "centres_of_mass",
+    "centres_of_whole",
     "check_cutoff",
     "group_table",
     "half_min_width",

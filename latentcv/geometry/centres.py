@@ -69,12 +69,35 @@ def centres_of_mass(
         Shape ``(..., M, 3)``, nm, near the molecules' reference atoms (not wrapped into the box).
     """
     whole = make_whole(positions, box, molecule_index, reference_atom)
-    weights = masses.to(positions.dtype)
-    n_molecules = reference_atom.shape[0]
-    total = torch.zeros(n_molecules, dtype=positions.dtype, device=positions.device)
+    return centres_of_whole(whole, molecule_index, masses, reference_atom.shape[0])
+
+
+def centres_of_whole(
+    whole: torch.Tensor, molecule_index: torch.Tensor, masses: torch.Tensor, n_molecules: int
+) -> torch.Tensor:
+    """Centres of mass of molecules already made whole (:func:`make_whole`).
+
+    Parameters
+    ----------
+    whole : torch.Tensor
+        Shape ``(..., N, 3)``, nm, every molecule's atoms at one periodic image.
+    molecule_index : torch.Tensor
+        Shape ``(N,)``, int64, molecule of each atom.
+    masses : torch.Tensor
+        Shape ``(N,)``, dalton; every molecule needs a positive total mass.
+    n_molecules : int
+        M.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(..., M, 3)``, nm.
+    """
+    weights = masses.to(whole.dtype)
+    total = torch.zeros(n_molecules, dtype=whole.dtype, device=whole.device)
     total = total.index_add(0, molecule_index, weights)
-    shape = list(positions.shape)
+    shape = list(whole.shape)
     shape[-2] = n_molecules
-    sums = torch.zeros(shape, dtype=positions.dtype, device=positions.device)
+    sums = torch.zeros(shape, dtype=whole.dtype, device=whole.device)
     sums = sums.index_add(-2, molecule_index, whole * weights.unsqueeze(-1))
     return sums / total.unsqueeze(-1)

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from latentcv.geometry import VerletPairs, centres_of_mass, make_whole, neighbour_pairs, switch_polynomial
+from latentcv.geometry import VerletPairs, centres_of_whole, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
@@ -265,11 +265,11 @@ class HierarchicalEncoder(torch.nn.Module):
         expansion and the orientation relations of the molecules' direction vectors ``u[B M,
         directions, 3]``. Computed once per pair and mirrored for the reversed second half."""
         pairs = graph.src.shape[0] // 2
-        weight = graph.weight[:pairs].unsqueeze(-1)
-        radial = weight * self.distance_basis(graph.distance[:pairs])
+        weight = graph.weight[:pairs]
+        # assembled feature-major, [edge_dim, E], where every product runs over contiguous edges
+        radial = weight * self.distance_basis(graph.distance[:pairs]).t()
         forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:pairs])
-        return torch.cat([torch.cat([radial, weight * forward], dim=-1),
-                          torch.cat([radial, weight * reverse], dim=-1)])
+        return torch.cat([torch.cat([radial, weight * forward]), torch.cat([radial, weight * reverse])], dim=1).t()
 
     def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
         """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
@@ -277,7 +277,7 @@ class HierarchicalEncoder(torch.nn.Module):
         n_frames, n_atoms = positions.shape[0], positions.shape[1]
         n_mol = self.species.shape[0]
         whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
-        centres = centres_of_mass(positions, box, self.atom_mol, self.reference_atom, self.masses)
+        centres = centres_of_whole(whole, self.atom_mol, self.masses, n_mol)
         offsets = whole - centres.index_select(1, self.atom_mol)  # atom displacement from its centre
         bond_vec = whole[:, self.bonds[1]] - whole[:, self.bonds[0]]
         bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)

@@ -71,7 +71,8 @@ def export_run(
     stats = [s for name in heads for s in basins.component_stats(name)]
     cv = LatentCV(ViewAveragedEncoder(encoder, views) if views > 1 else encoder, combined)
     extra = {
-        "model": str(Path(model).resolve()),
+        # the run folder relative to the CV folder, so that the provenance survives moving both together
+        "model": os.path.relpath(Path(model).resolve(), Path(out).resolve()),
         "heads": list(heads),
         "centres": {"crystal": basins.crystal, "melt": basins.melt, "method": basins.method},
         "training": bundle.summary,

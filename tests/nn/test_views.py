@@ -193,12 +193,14 @@ def _openmm(folder, positions: np.ndarray, box: np.ndarray) -> tuple[float, np.n
 
 def test_export_with_views_in_openmm(trained, tmp_path) -> None:
     """views=3 export: OpenMM Reference equals the eager PyTorch CV (value and forces), equals the
-    views=1 export, and metadata.json records the views."""
+    views=1 export, and metadata.json records the views and the run folder."""
     summary, pdb = trained
     run = summary.run_dir
     folders = {v: export_run(run, pdb, tmp_path / f"v{v}", dtype="float64", views=v) for v in (1, 3)}
     for v, folder in folders.items():
-        assert json.loads((folder / "metadata.json").read_text())["views"] == v
+        meta = json.loads((folder / "metadata.json").read_text())
+        assert meta["views"] == v
+        assert (folder / meta["model"]).resolve() == run.resolve()  # the run, relative to the CV folder
     frame = md.load(str(pdb))
     positions = frame.xyz[0].astype(np.float64)
     box = reduce_box(torch.tensor(frame.unitcell_vectors[0], dtype=torch.float64))

@@ -7,7 +7,9 @@ the training settings and metrics (``settings.json``, ``metrics.csv``, ``metrics
 (``loss.png``, ``latent.png``, ``cv_hist.png``) and a README with the numbers. Then the CV quality
 report (``latentcv report``) on new, held-out MD (another seed) at the training size and at a second
 size goes to ``models/<name>/report/``. The MD, training and export scratch files stay in
-``models/<name>/work/`` (git-ignored). ``--report-only`` redoes just the reports of the models there.
+``models/<name>/work/`` (git-ignored). ``--report-only`` redoes just the reports of the models there;
+``--reuse-md`` trains on the MD already in ``work/`` instead of simulating again (MD on 2 CPU threads is
+not bit-reproducible, so a rebuild from new MD trains a slightly different model).
 A rebuilt model that has PLUMED examples gets them rewritten (``examples/plumed/make_inputs.py``).
 """
 
@@ -41,13 +43,31 @@ REPORT_SEED, REPORT_PS, REPORT_FRAME_PS = "12", "10", "0.5"
 KEEP = ["model.pt", "heads.json", "settings.json", "metrics.csv", "metrics.json", "loss.png", "latent.png"]
 
 
-def build(name: str) -> Path:
+def _clear(folder: Path, keep: set[Path]) -> None:
+    """Delete everything in ``folder`` except the paths in ``keep`` (and the folders holding them)."""
+    for item in folder.iterdir() if folder.is_dir() else ():
+        if item in keep:
+            continue
+        if any(item in path.parents for path in keep):
+            _clear(item, keep)
+        elif item.is_dir():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
+
+
+def build(name: str, reuse_md: bool = False) -> Path:
+    """Simulate (unless ``reuse_md`` and ``work/`` holds both phases' MD), train, cluster and export
+    the model ``name`` into ``models/<name>/``; returns that folder."""
     crystal, t_crystal, melt, t_melt, molecules, ps = PAIRS[name]
     folder = HERE / name
     work = folder / "work"
-    shutil.rmtree(folder, ignore_errors=True)
-    work.mkdir(parents=True)
-    for phase, system, temperature in (("crystal", crystal, t_crystal), ("melt", melt, t_melt)):
+    phases = (("crystal", crystal, t_crystal), ("melt", melt, t_melt))
+    reuse_md = reuse_md and all((work / phase / "trajectory.dcd").is_file() for phase, _, _ in phases)
+    md = {work / phase for phase, _, _ in phases} | {work / f"simulate-{phase}.txt" for phase, _, _ in phases}
+    _clear(folder, keep=md if reuse_md else set())
+    work.mkdir(parents=True, exist_ok=True)
+    for phase, system, temperature in phases if not reuse_md else ():
         stage(f"{name}: MD of {system} at {temperature} K", [
             "simulate", "--system", system, "--molecules", molecules, "--temperature", temperature, "--ps", ps,
             "--equilibrate", "5", "--frame-interval", "0.5", "--seed", "11", "--out", str(work / phase)],
@@ -125,10 +145,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(PAIRS), help="build one model only")
     parser.add_argument("--report-only", action="store_true", help="only redo the reports of the existing models")
+    parser.add_argument("--reuse-md", action="store_true",
+                        help="train on the MD already in models/<name>/work (e.g. after changing a training config) "
+                             "instead of simulating again")
     args = parser.parse_args()
     for name in [args.only] if args.only else list(PAIRS):
         if not args.report_only:
-            print(f"model {name}: {build(name)}")
+            print(f"model {name}: {build(name, args.reuse_md)}")
             if name in make_inputs.TEMPERATURES:
                 make_inputs.write_inputs(name, make_inputs.HERE)
         print(f"report {name}: {report(name)}")

@@ -184,8 +184,8 @@ def trained_bias(ice_run, tmp_path_factory) -> tuple[str, openmm.System, openmm.
 @pytest.mark.parametrize("mts", [4, 8])
 def test_impulses_of_a_trained_bias_conserve_energy(ice_run, trained_bias, mts: int) -> None:
     """The shipped CV at metad's default hill width: impulses every 8 and 16 fs leave the NVE energy
-    spread over 200 fs within DRIFT_FACTOR times the unbiased one (seen: 3.4 and 2.4 against 3.9
-    kJ/mol, a bias of 0.2-5.6 kJ/mol crossed)."""
+    spread over 200 fs within DRIFT_FACTOR times the unbiased one (seen: 3.0 and 3.1 against 3.2
+    kJ/mol, a bias of 1.0-7.4 kJ/mol crossed)."""
     biased, plain, crossed = _nve_spreads(ice_run, mts, trained_bias, 100)
     assert crossed > 0.5, "the CV should move through the bias during the run"
     assert biased <= DRIFT_FACTOR * plain + ENERGY_SLACK

@@ -34,10 +34,14 @@ def translational_order(frames_fractional: np.ndarray, vectors: np.ndarray) -> n
 
 
 def mean_squared_displacement(positions: np.ndarray) -> np.ndarray:
-    """MSD from the first frame after removing the drift of the centre, shape (frames,), nm2.
+    """MSD against the lag in frames, averaged over every time origin, after removing the drift of
+    the centre; shape (frames,), nm2 (entry k: lag of k frames; the last one has a single origin).
 
     ``positions`` (frames, molecules, 3), nm, must be unwrapped (OpenMM keeps them so).
     """
-    displacement = positions - positions[:1]
-    displacement -= displacement.mean(axis=1, keepdims=True)
-    return (displacement**2).sum(axis=2).mean(axis=1)
+    centred = positions - positions.mean(axis=1, keepdims=True)
+    msd = [0.0]
+    for lag in range(1, len(positions)):
+        displacement = centred[lag:] - centred[:-lag]
+        msd.append(float((displacement**2).sum(axis=2).mean()))
+    return np.asarray(msd)

@@ -41,8 +41,8 @@ against the same integrator without the bias):
 - the shipped ``models/ice-water-fast`` CV with 20 well-tempered hills at ``latentcv metad``'s
   defaults (1 kJ/mol, the CV's suggested width σ = 0.013): K = 4 (8 fs) 3.0 and K = 8 (16 fs)
   3.1 kJ/mol against 3.2 without the bias, the bias crossed from 1.0 to 7.4 kJ/mol (an earlier
-  fast model with a 0.5 nm cutoff: 3.4 and 2.4 against 3.9; first-shell variants with a 0.40 or
-  0.42 nm cutoff came out steeper and failed at K = 8, see the README);
+  fast model with a 0.5 nm cutoff: 3.4 and 2.4 against 3.9; most variants with a 0.40 or 0.42 nm
+  cutoff came out steeper and failed at K = 8, see the README);
 - the same with ``models/ice-water`` (σ = 0.030, a bias crossed over 7 kJ/mol; measured once with
   the test's procedure, not a test): K = 4 4.7 and K = 8 8.8 kJ/mol against 2.9 without the bias;
 - a stress case, narrow hills (σ = 0.005, 5 kJ/mol) on a steep untrained CV: K = 2 (4 fs) 12.1

@@ -65,7 +65,8 @@ class IceCV:
 
 
 def ice_with_cv(
-    n_molecules: int, folder: Path, model: Path = DEFAULT_MODEL, seed: int = 1, dtype: str = "float32"
+    n_molecules: int, folder: Path, model: Path = DEFAULT_MODEL, seed: int = 1, dtype: str = "float32",
+    constrained_bonds: bool = True,
 ) -> IceCV:
     """Build proton-disordered ice Ih of about ``n_molecules`` molecules and export the CV for it.
 
@@ -82,12 +83,15 @@ def ice_with_cv(
         Seed of the ice's hydrogen-bond network.
     dtype : str
         Precision of the exported OpenMM modules, ``float32`` or ``float64``.
+    constrained_bonds : bool
+        Export with fixed bonds (``latentcv export --constrained-bonds``): TIP4P/Ice is rigid water.
     """
-    return with_cv(build_ice(n_molecules, seed), folder, model, dtype)
+    return with_cv(build_ice(n_molecules, seed), folder, model, dtype, constrained_bonds=constrained_bonds)
 
 
 def with_cv(
-    structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32", pair_skin: float = PAIR_SKIN
+    structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32", pair_skin: float = PAIR_SKIN,
+    constrained_bonds: bool = True,
 ) -> IceCV:
     """Write ``structure`` as ``folder/topology.pdb`` and export the progress CV of ``model`` for it
     into ``folder/cv`` (parameters as for :func:`ice_with_cv`; ``pair_skin`` in nm as for
@@ -95,7 +99,8 @@ def with_cv(
     folder.mkdir(parents=True, exist_ok=True)
     topology = folder / "topology.pdb"
     structure.write_pdb(topology)
-    cv_dir = export_run(model, topology, folder / "cv", heads=("progress",), dtype=dtype, pair_skin=pair_skin)
+    cv_dir = export_run(model, topology, folder / "cv", heads=("progress",), dtype=dtype, pair_skin=pair_skin,
+                        constrained_bonds=constrained_bonds)
     return IceCV(structure, topology, cv_dir)
 
 
@@ -134,6 +139,13 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder for the JSON and PNG (default {DEFAULT_OUT})")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="trained run folder (default: the shipped ice-water model)")
     return parser
+
+
+def add_bonds_option(parser: argparse.ArgumentParser) -> None:
+    """``--constrained-bonds`` / ``--no-constrained-bonds`` for the benchmarks that export the CV."""
+    parser.add_argument("--constrained-bonds", action=argparse.BooleanOptionalAction, default=True,
+                        help="export the CV with fixed bonds, as for rigid water (latentcv export --constrained-bonds; "
+                        "default); --no-constrained-bonds runs the atom stage at every call")
 
 
 def machine() -> dict[str, Any]:

@@ -37,7 +37,7 @@ from typing import Any
 import latentcv  # noqa: F401  (torch before openmm)
 import numpy as np
 import torch
-from _common import IceCV, base_parser, new_figure, print_table, save_figure, with_cv, write_json
+from _common import IceCV, add_bonds_option, base_parser, new_figure, print_table, save_figure, with_cv, write_json
 
 from matplotlib.ticker import NullFormatter
 
@@ -162,6 +162,7 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = base_parser(__doc__)
+    add_bonds_option(parser)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096, 8192],
                         help="requested molecules per box (the nearest ice supercell is built)")
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per size and device")
@@ -198,8 +199,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             if structure.n_molecules in built:
                 continue  # two requests that give the same supercell
             built.add(structure.n_molecules)
-            ice = with_cv(structure, Path(work) / f"ice{size}", args.model)
-            searching = with_cv(structure, Path(work) / f"ice{size}-searching", args.model, pair_skin=0.0)
+            ice = with_cv(structure, Path(work) / f"ice{size}", args.model, constrained_bonds=args.constrained_bonds)
+            searching = with_cv(structure, Path(work) / f"ice{size}-searching", args.model, pair_skin=0.0,
+                                constrained_bonds=args.constrained_bonds)
             setup = time.perf_counter() - started
             for device in args.devices:
                 row = measure(ice, searching, device, args.warmup, args.repeats)
@@ -211,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 "median_ms with the molecular pair list kept between calls (MD between pair searches), search_ms "
                 "exported with --pair-skin 0 (a neighbour search in every call)",
         "threads": args.threads,
+        "constrained_bonds": args.constrained_bonds,
         "keep_freed_memory": kept,
         "warmup": args.warmup,
         "repeats": args.repeats,

@@ -37,10 +37,12 @@ import latentcv  # noqa: F401  (torch before openmm)
 import numpy as np
 import openmm
 import torch
-from _common import IceCV, Timing, base_parser, ice_with_cv, new_figure, print_table, save_figure, timed, write_json
+from _common import IceCV, add_bonds_option, Timing, base_parser, ice_with_cv, new_figure, print_table, save_figure, timed, write_json
 from openmm import app, unit
 
+from latentcv.cv.load import load
 from latentcv.md.bias import ResumableMetadynamics
+from latentcv.md.constraints import check_fixed_bonds
 from latentcv.md.cv_force import bias_variable
 from latentcv.md.engine import (
     BAROSTAT_INTERVAL, TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise, ns_per_day,
@@ -98,6 +100,7 @@ def biased_simulation(
     ``warmup`` and ``pace`` count 2 fs steps, as ``latentcv metad`` does.
     """
     system = ice_system(ice, barostat_interval)
+    check_fixed_bonds(system, load(ice.cv_dir))
     metad = ResumableMetadynamics(system, [bias_variable(ice.cv_dir, 0)], TEMPERATURE_K, BIAS_FACTOR, HEIGHT_KJ_MOL,
                                   pace)
     integrator = make_integrator(system, TEMPERATURE_K, SEED, mts, metad.bias_group)
@@ -151,6 +154,7 @@ def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path)
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = base_parser(__doc__)
+    add_bonds_option(parser)
     parser.add_argument("--platform", default="auto", help="OpenMM platform (default auto: CUDA, OpenCL, then CPU)")
     parser.add_argument("--molecules", type=int, default=None,
                         help=f"requested ice molecules (default {CPU_MOLECULES} on CPU platforms, {GPU_MOLECULES} on GPUs)")
@@ -213,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     requested = args.molecules or (GPU_MOLECULES if on_gpu else CPU_MOLECULES)
     target = GPU_TARGET if on_gpu else CPU_TARGET
     with tempfile.TemporaryDirectory(prefix="latentcv-md-overhead-") as work:
-        ice = ice_with_cv(requested, Path(work), args.model)
+        ice = ice_with_cv(requested, Path(work), args.model, constrained_bonds=args.constrained_bonds)
         plain = plain_simulation(ice, platform, args.warmup, args.barostat_interval)
         rows = [biased_row(ice, platform, plain, k, args) for k in args.mts]
     plain_ns_day = float(np.mean([row["plain_ns_day"] for row in rows if "plain_ns_day" in row] or [0.0]))
@@ -230,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "pace": args.pace,
         "barostat_interval": args.barostat_interval,
         "torch_threads": torch_threads,
+        "constrained_bonds": args.constrained_bonds,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "keep_freed_memory": kept,
         "rounds": args.rounds,

@@ -230,7 +230,8 @@ def _export(args: argparse.Namespace) -> int:
 
     heads = _names(args.cv)
     folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
-                        views=args.views, **({} if args.pair_skin is None else {"pair_skin": args.pair_skin}))
+                        views=args.views, constrained_bonds=args.constrained_bonds,
+                        **({} if args.pair_skin is None else {"pair_skin": args.pair_skin}))
     print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
     return 0
 
@@ -258,6 +259,11 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pair-skin", type=float, metavar="NM",
                    help="Verlet skin (nm) of the molecular pair list the exported modules keep between MD steps "
                    "(default 0.1; 0 searches the pairs at every step). It changes the cost, not the CV")
+    p.add_argument("--constrained-bonds", action="store_true",
+                   help="for MD that constrains every bond of the molecules (rigid water: OpenMM's rigidWater, "
+                   "SETTLE): the atom stage is computed once, at the bond lengths of --top's coordinates, and a CV "
+                   "call costs about 30%% less. The dynamics are the same (the constraints cancel the only force "
+                   "it drops); `latentcv metad` checks that the System constrains those bonds")
     p.set_defaults(func=_export)
 
 

@@ -9,7 +9,8 @@
     A working PLUMED input (POSITION per atom, CELL, PYTORCH_MODEL, PRINT, well-tempered METAD).
 ``CV_DIR/metadata.json``
     Atom indices, particle count, units, cutoffs, CV names and meanings, centres, training summary,
-    versions and a hash of the weights.
+    versions, a hash of the weights and, for a CV with fixed bonds (``latentcv export
+    --constrained-bonds``), the bonds (particle pairs) the MD must constrain and their lengths.
 
 Both engine files wrap the same scripted :class:`latentcv.cv.latent_cv.LatentCV`: there is no
 second implementation of the CV for deployment.
@@ -100,6 +101,7 @@ def plumed_input(
     model_file: str = PLUMED_MODEL,
     metad: bool = True,
     stride: int = 100,
+    fixed_bonds: bool = False,
 ) -> str:
     """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD on the first CV
     component; components that are bias energies (``bias_net``) are applied with BIASVALUE.
@@ -122,6 +124,8 @@ def plumed_input(
         ``plumed driver``).
     stride : int
         PRINT stride, steps (frames for ``plumed driver``).
+    fixed_bonds : bool
+        The model was exported with fixed bonds: say that the MD must constrain them.
     """
     args = ",".join(f"{label}.node-{k}" for k in range(len(stats)))
     meanings = [f"#   {label}.node-{k}: {s.name} - {s.meaning}" for k, s in enumerate(stats)]
@@ -130,6 +134,8 @@ def plumed_input(
         "# Written by `latentcv export`; atom numbers are 1-based, as PLUMED counts.",
         "# CV components:",
         *meanings,
+        *(["# Exported with --constrained-bonds: valid only when the MD engine constrains every bond of the",
+           "# molecules (rigid water: SETTLE) at the lengths in metadata.json (fixed_bonds)."] if fixed_bonds else []),
         "",
         *pytorch_model_lines(atoms, model_file, label=label),
         "",
@@ -221,7 +227,9 @@ def export_cv(
     plumed_cv.set_pair_skin(pair_skin)
     plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
-    write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature))
+    encoder = cv.hierarchical_encoder()
+    fixed = encoder.fixed_bond_length.numel() > 0
+    write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed))
     metadata = {
         "format": "latentcv-cv/1",
         "units": {"length": "nm", "energy": "kJ/mol", "time": "ps", "temperature": "K"},
@@ -245,7 +253,15 @@ def export_cv(
         "versions": {"latentcv": __version__, "torch": torch.__version__},
         **(extra_metadata or {}),
     }
-    # the atom list on one line, the rest readable
-    text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1).replace('"__ATOMS__"', json.dumps(atoms))
+    lists = {"atoms": atoms}
+    if fixed:
+        source = torch.tensor(atoms, dtype=torch.long)
+        lists["fixed_bond_pairs"] = source[encoder.bonds.cpu()].t().tolist()
+        lists["fixed_bond_lengths_nm"] = [round(float(x), 7) for x in encoder.fixed_bond_length.cpu()]
+        metadata["fixed_bonds"] = {"pairs": "__FIXED_BOND_PAIRS__", "lengths_nm": "__FIXED_BOND_LENGTHS_NM__"}
+    # long lists on one line each, the rest readable
+    text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1)
+    for name, values in lists.items():
+        text = text.replace(f'"__{name.upper()}__"', json.dumps(values))
     write_text_atomic(out / METADATA, text)
     return out

@@ -6,15 +6,19 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import mdtraj as md
 import torch
 
 from latentcv.cv.basins import load_basins
 from latentcv.cv.export import PAIR_SKIN, export_cv
 from latentcv.cv.heads import CombinedHeads
 from latentcv.cv.latent_cv import LatentCV
+from latentcv.data.features import bond_lengths
+from latentcv.data.system_xml import read_system_xml
 from latentcv.data.topology import read_topology
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
+from latentcv.nn.encoder import HierarchicalEncoder
 from latentcv.nn.views import ViewAveragedEncoder
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -30,6 +34,7 @@ def export_run(
     temperature: float = 300.0,
     views: int = 1,
     pair_skin: float = PAIR_SKIN,
+    constrained_bonds: bool = False,
 ) -> Path:
     """Export the CV of a trained, clustered run for the system of ``topology``.
 
@@ -54,6 +59,12 @@ def export_run(
         1 (the default) exports the plain encoder. Recorded as ``views`` in metadata.json.
     pair_skin : float
         nm, Verlet skin of the molecular pair list kept between calls (0: a new search per call).
+    constrained_bonds : bool
+        For MD that constrains every bond the encoder reads (rigid water): stage 1 is computed once
+        (:meth:`HierarchicalEncoder.fix_bonds`) and the modules skip it. The bond lengths are the
+        constraint lengths of ``system_xml`` when it is given (exact), else the bond lengths of
+        ``topology``'s coordinates. Recorded as ``fixed_bonds`` in metadata.json (particle pairs and
+        lengths), which ``latentcv metad`` checks against the System's constraints.
     """
     if dtype not in DTYPES:
         raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
@@ -67,6 +78,9 @@ def export_run(
     basins = load_basins(model)
     file_topology, molecular = read_topology(topology, system_xml=system_xml, vocabulary=bundle.vocabulary)
     encoder, inputs = bundle.encoder(molecular)
+    if constrained_bonds:
+        encoder.to(DTYPES[dtype])  # stage 1's stored results in the precision of the OpenMM files
+        fix_bonds(encoder, inputs.source_atoms, Path(topology), system_xml)
     combined = CombinedHeads([basins.head(name) for name in heads])
     stats = [s for name in heads for s in basins.component_stats(name)]
     cv = LatentCV(ViewAveragedEncoder(encoder, views) if views > 1 else encoder, combined)
@@ -81,3 +95,42 @@ def export_run(
     }
     return export_cv(cv, inputs.source_atoms.tolist(), file_topology.n_atoms, out, stats, temperature,
                      dtype=DTYPES[dtype], extra_metadata=extra, pair_skin=pair_skin)
+
+
+
+def fix_bonds(
+    encoder: HierarchicalEncoder, source_atoms: torch.Tensor, topology: Path, system_xml: str | os.PathLike[str] | None
+) -> torch.Tensor:
+    """Fix the encoder's bonds at the constraint lengths of ``system_xml`` (an OpenMM System XML;
+    ``topology`` itself when it is one), or else at their lengths in ``topology``'s coordinates;
+    ``source_atoms`` maps the encoder's atoms to the file's particles. Returns the lengths (nm)."""
+    bonds = source_atoms[encoder.bonds]  # [2, Nb], particles of the file
+    xml = system_xml if system_xml is not None or topology.suffix.lower() != ".xml" else topology
+    if xml is not None:
+        constraints = read_system_xml(Path(xml)).constraints
+        pairs = [(min(i, j), max(i, j)) for i, j in bonds.t().tolist()]
+        free = [pair for pair in pairs if pair not in constraints]
+        if free:
+            raise InputError(f"--constrained-bonds: the System {xml} does not constrain the bond of particles "
+                             f"{free[0][0]} and {free[0][1]} ({len(free)} bonds free)")
+        lengths = torch.tensor([constraints[pair] for pair in pairs], dtype=torch.float64)
+    else:
+        positions, box = _coordinates(topology)
+        lengths = bond_lengths(positions, box, bonds.t())
+    try:
+        return encoder.fix_bonds(lengths)
+    except ValueError as err:
+        raise InputError(f"--constrained-bonds: {xml or topology}: {err}") from None
+
+
+def _coordinates(topology: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions ``[N, 3]`` and box vectors ``[3, 3]`` (nm, float64) of the first frame of a
+    topology file with coordinates."""
+    try:
+        frame = md.load_frame(str(topology), 0)
+    except Exception as err:  # MDTraj raises many types for files without coordinates
+        raise InputError(f"--constrained-bonds reads the bond lengths from the coordinates of {topology} "
+                         f"(or give --system-xml): {err}") from err
+    if frame.unitcell_vectors is None:
+        raise InputError(f"--constrained-bonds needs the periodic box of {topology}, which has none")
+    return torch.from_numpy(frame.xyz[0]).double(), torch.from_numpy(frame.unitcell_vectors[0]).double()

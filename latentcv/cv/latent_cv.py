@@ -30,11 +30,15 @@ class LatentCV(torch.nn.Module):
         self.names: list[str] = list(head.names)
 
     @torch.jit.unused
+    def hierarchical_encoder(self) -> HierarchicalEncoder:
+        """The encoder itself (inside the view averaging, if any)."""
+        return self.encoder.encoder if isinstance(self.encoder, ViewAveragedEncoder) else self.encoder
+
+    @torch.jit.unused
     def set_pair_skin(self, skin: float) -> None:
         """Keep the molecular neighbour pairs between calls, with a Verlet ``skin`` in nm (see
         :meth:`HierarchicalEncoder.set_pair_skin`); the CV's values and forces do not change."""
-        encoder = self.encoder.encoder if isinstance(self.encoder, ViewAveragedEncoder) else self.encoder
-        encoder.set_pair_skin(skin)
+        self.hierarchical_encoder().set_pair_skin(skin)
 
     def forward(self, positions: Tensor, boxvectors: Tensor) -> Tensor:
         out = self.encoder(positions.unsqueeze(0), boxvectors.unsqueeze(0))

@@ -44,6 +44,15 @@ class ExportedCV:
     def atoms(self) -> list[int]:
         return [int(a) for a in self.metadata["atoms"]]
 
+    @property
+    def fixed_bonds(self) -> list[tuple[int, int, float]]:
+        """Bonds the MD must constrain, as (particle i, particle j, length in nm): those of a CV
+        exported with ``--constrained-bonds``; empty for any other CV."""
+        fixed = self.metadata.get("fixed_bonds")
+        if not fixed:
+            return []
+        return [(int(i), int(j), float(length)) for (i, j), length in zip(fixed["pairs"], fixed["lengths_nm"])]
+
     def stats(self) -> list[ComponentStats]:
         """Training-frame statistics of every component (for METAD and BiasVariable defaults)."""
         return [ComponentStats.from_metadata(c) for c in self.metadata["components"]]

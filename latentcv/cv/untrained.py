@@ -18,6 +18,7 @@ import torch
 from latentcv.cv.export import ComponentStats, export_cv
 from latentcv.cv.heads import LatentProgress
 from latentcv.cv.latent_cv import LatentCV
+from latentcv.data.features import bond_lengths
 from latentcv.data.topology import read_topology
 from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
 from latentcv.nn.inputs import encoder_inputs, feature_dim
@@ -54,6 +55,7 @@ def export_untrained_cv(
     temperature: float,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
+    constrained_bonds: bool = False,
 ) -> Path:
     """Export a two-component progress CV (``progress``, ``off_axis``) with a random encoder.
 
@@ -72,6 +74,9 @@ def export_untrained_cv(
         Seed of the random weights.
     dtype : torch.dtype
         Precision of the OpenMM modules.
+    constrained_bonds : bool
+        Fix the bonds at their lengths in ``crystal`` (``latentcv export --constrained-bonds``), for
+        MD that constrains them (rigid water).
 
     Returns
     -------
@@ -87,6 +92,8 @@ def export_untrained_cv(
     encoder = HierarchicalEncoder(feature_dim(molecular.vocabulary), SMALL_ENCODER).double()
     encoder.set_topology(*inputs.topology())
     encoder.fix_pooling(positions, boxes)
+    if constrained_bonds:
+        encoder.fix_bonds(bond_lengths(positions[1], boxes[1], inputs.bonds.t()))
     with torch.no_grad():
         z = encoder(positions, boxes).z
         cv = LatentCV(encoder, LatentProgress(z[0], z[1])).double().eval()

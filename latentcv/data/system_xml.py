@@ -1,4 +1,4 @@
-"""Per-particle masses, charges and virtual-site flags from a serialized OpenMM System (XML)."""
+"""Per-particle masses, charges, virtual-site flags and constraints from a serialized OpenMM System (XML)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,29 @@ class SystemParameters:
         Shape ``(N,)``, elementary charges from the System's ``NonbondedForce``; None without one.
     virtual : np.ndarray
         Shape ``(N,)``, bool: a virtual site or a massless particle.
+    constraints : dict
+        ``{(i, j): length in nm}`` with i < j, in the particle numbering of the whole System (kept
+        as is by :meth:`subset`).
     """
 
     masses: np.ndarray
     charges: np.ndarray | None
     virtual: np.ndarray
+    constraints: dict[tuple[int, int], float]
 
     def subset(self, atoms: np.ndarray) -> SystemParameters:
         """The parameters of the particles ``atoms`` (int array), in that order."""
         charges = None if self.charges is None else self.charges[atoms]
-        return SystemParameters(self.masses[atoms], charges, self.virtual[atoms])
+        return SystemParameters(self.masses[atoms], charges, self.virtual[atoms], self.constraints)
+
+
+def constraint_lengths(system: openmm.System) -> dict[tuple[int, int], float]:
+    """The System's constraints as ``{(i, j): length in nm}`` with i < j."""
+    lengths = {}
+    for k in range(system.getNumConstraints()):
+        i, j, distance = system.getConstraintParameters(k)
+        lengths[(min(i, j), max(i, j))] = distance.value_in_unit(unit.nanometer)
+    return lengths
 
 
 def read_system_xml(path: Path) -> SystemParameters:
@@ -75,4 +88,4 @@ def read_system_xml(path: Path) -> SystemParameters:
                     for k in range(n)
                 ]
             )
-    return SystemParameters(masses, charges, virtual)
+    return SystemParameters(masses, charges, virtual, constraint_lengths(system))

@@ -31,6 +31,7 @@ from latentcv.cv.export import ENERGY_COMPONENT
 from latentcv.cv.load import ExportedCV, load
 from latentcv.errors import EngineError, InputError
 from latentcv.md.bias import ResumableMetadynamics
+from latentcv.md.constraints import check_fixed_bonds
 from latentcv.md.cv_force import bias_variable
 from latentcv.md.engine import TIMESTEP_PS, make_simulation, minimise, ns_per_day, set_barostat_interval
 from latentcv.md.malloc import keep_freed_memory
@@ -61,12 +62,14 @@ def _read_inputs(config: MetadConfig) -> tuple[str, Structure, ExportedCV]:
     except Exception as err:  # OpenMM's PDB reader raises several types
         raise InputError(f"cannot read PDB {config.pdb}: {err}") from err
     xml = Path(config.system_xml).read_text()
-    n_particles = _deserialize(xml, config.system_xml).getNumParticles()
+    system = _deserialize(xml, config.system_xml)
+    n_particles = system.getNumParticles()
     if structure.positions.shape[0] != n_particles:
         raise InputError(
             f"{config.pdb} has {structure.positions.shape[0]} atoms, the System {config.system_xml} has {n_particles} particles"
         )
     cv.check_particles(n_particles)
+    check_fixed_bonds(system, cv)
     return xml, structure, cv
 
 

@@ -22,8 +22,9 @@ from latentcv.nn.inputs import EncoderInputs, encoder_inputs, feature_dim
 
 MODEL_FILE = "model.pt"
 FORMAT = "latentcv-model/1"
-#: Buffers that describe a topology, not the model: set per system by ``set_topology``.
-TOPOLOGY_BUFFERS = ("features", "masses", "atom_mol", "bonds", "species", "reference_atom")
+#: Buffers that describe a topology, not the model: set per system by ``set_topology`` (and ``fix_bonds``).
+TOPOLOGY_BUFFERS = ("features", "masses", "atom_mol", "bonds", "species", "reference_atom", "fixed_nodes",
+                    "fixed_direction_weights", "fixed_bond_length")
 
 
 @dataclass

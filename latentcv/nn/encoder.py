@@ -13,7 +13,8 @@ re-wrapping and permutation of identical molecules; no count of atoms or molecul
 
 The topology (atom features, bonds, atom -> molecule map, masses, species) is stored in buffers by
 :meth:`HierarchicalEncoder.set_topology`; the weights do not depend on it, so one trained encoder
-serves any system size of the same chemistry.
+serves any system size of the same chemistry. For MD that constrains every bond,
+:meth:`HierarchicalEncoder.fix_bonds` computes stage 1 once (:mod:`latentcv.nn.fixed_bonds`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor
 
 from latentcv.geometry import VerletPairs, centres_of_whole, make_whole, neighbour_pairs, switch_polynomial
+from latentcv.nn.fixed_bonds import LENGTH_TOLERANCE, bond_classes, canonical_atoms, class_means
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
@@ -181,6 +183,9 @@ class HierarchicalEncoder(torch.nn.Module):
             self.register_buffer(name, torch.zeros(0))
         for name in ("atom_mol", "bonds", "species", "reference_atom"):
             self.register_buffer(name, torch.zeros(0, dtype=torch.long))
+        # stage 1 at fixed bond lengths (fix_bonds); empty: stage 1 runs at every call
+        for name in ("fixed_nodes", "fixed_direction_weights", "fixed_bond_length"):
+            self.register_buffer(name, torch.zeros(0))
 
     @torch.jit.unused
     def set_topology(
@@ -211,6 +216,8 @@ class HierarchicalEncoder(torch.nn.Module):
         self.masses = masses.to(device, torch.float32)
         self.species = species.to(device, torch.long)
         self.reference_atom = first.to(device)
+        for name in ("fixed_nodes", "fixed_direction_weights", "fixed_bond_length"):
+            setattr(self, name, torch.zeros(0, device=device))
 
     @torch.jit.unused
     def set_pair_skin(self, skin: float) -> None:
@@ -218,6 +225,48 @@ class HierarchicalEncoder(torch.nn.Module):
         this ``skin``, nm; 0 searches at every call). The encoded function does not change; repeated
         calls on one moving system, as in MD, get cheaper (:class:`latentcv.geometry.verlet.VerletPairs`)."""
         self.pairs = VerletPairs(self.cutoff, skin)
+
+    @torch.jit.unused
+    def fix_bonds(self, bond_length: Tensor, tolerance: float = LENGTH_TOLERANCE) -> Tensor:
+        """Compute stage 1, the pooling and the direction weights once, at fixed bond lengths, for MD
+        that constrains every bond (:mod:`latentcv.nn.fixed_bonds`); later calls skip them. Call it
+        after :meth:`fix_pooling`; :meth:`set_topology` undoes it.
+
+        Parameters
+        ----------
+        bond_length : Tensor[Nb]
+            nm, the length of each of the topology's bonds: the System's constraint lengths, or the
+            bond lengths of a structure. Each is replaced by the mean over its equivalent bonds (the
+            same two atoms of molecules of the same species).
+        tolerance : float
+            nm; the most a length may differ from the mean of its equivalent bonds.
+
+        Returns
+        -------
+        Tensor[Nb]
+            The fixed bond lengths, nm.
+
+        Raises
+        ------
+        ValueError
+            When equivalent bonds differ by more than ``tolerance``: the molecules are not rigid.
+        """
+        with torch.no_grad():
+            n_mol, weight = self.species.shape[0], self.lift.weight
+            classes = bond_classes(self.bonds, self.atom_mol, self.species)
+            lengths, spread = class_means(bond_length.to(weight), classes)
+            if spread > tolerance:
+                raise ValueError(f"equivalent bonds differ by up to {spread:.2g} nm (more than {tolerance:g} nm): "
+                                 "the bonds are not constrained")
+            _, x = self.intra(self.features.to(weight), self.bonds, lengths)
+            pooled, _ = self.pool(x, self.atom_mol, n_mol, self.species, self.bonds)
+            # rows of the first molecule of each species, so that identical molecules are identical
+            atoms = canonical_atoms(self.atom_mol, self.species)
+            molecules = self.atom_mol.index_select(0, atoms.index_select(0, self.reference_atom))
+            self.fixed_nodes = self.lift(pooled).index_select(0, molecules)
+            self.fixed_direction_weights = self.directions.weights(x).index_select(0, atoms)
+            self.fixed_bond_length = lengths
+        return lengths
 
     @torch.jit.unused
     def fix_pooling(self, positions: Tensor, box: Tensor) -> None:
@@ -271,22 +320,31 @@ class HierarchicalEncoder(torch.nn.Module):
         forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:pairs])
         return torch.cat([torch.cat([radial, weight * forward]), torch.cat([radial, weight * reverse])], dim=1).t()
 
+    def whole_molecules(self, positions: Tensor, box: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Whole molecules ``[B, n, 3]``, their centres ``[B, M, 3]`` and the atoms' offsets from
+        their centre ``[B, n, 3]`` (nm) of B frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm)."""
+        whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
+        centres = centres_of_whole(whole, self.atom_mol, self.masses, self.species.shape[0])
+        return whole, centres, whole - centres.index_select(1, self.atom_mol)
+
+    def frame_atom_mol(self, n_frames: int) -> Tensor:
+        """Molecule of each atom of B stacked frames ``[B n]``, offset by f M in frame f."""
+        n_atoms, n_mol = self.atom_mol.shape[0], self.species.shape[0]
+        frame_atoms = torch.arange(n_frames, device=self.atom_mol.device).repeat_interleave(n_atoms)
+        return self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
+
     def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
         """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
         ``box[B, 3, 3]``, nm); atoms and molecules of frame f are offset by f n and f M."""
         n_frames, n_atoms = positions.shape[0], positions.shape[1]
-        n_mol = self.species.shape[0]
-        whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
-        centres = centres_of_whole(whole, self.atom_mol, self.masses, n_mol)
-        offsets = whole - centres.index_select(1, self.atom_mol)  # atom displacement from its centre
+        whole, centres, offsets = self.whole_molecules(positions, box)
         bond_vec = whole[:, self.bonds[1]] - whole[:, self.bonds[0]]
         bond_length = torch.sqrt((bond_vec * bond_vec).sum(-1)).reshape(-1)
-        frame_atoms = torch.arange(n_frames, device=positions.device).repeat_interleave(n_atoms)
-        atom_mol = self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
         bonds = torch.cat([self.bonds + f * n_atoms for f in range(n_frames)], dim=1)
         features = self.features.to(positions.dtype).repeat(n_frames, 1)
         x0, x = self.intra(features, bonds, bond_length)
-        return AtomStage(x0, x, atom_mol, n_frames * n_mol, bonds, bond_length, centres, offsets)
+        return AtomStage(x0, x, self.frame_atom_mol(n_frames), n_frames * self.species.shape[0], bonds, bond_length,
+                         centres, offsets)
 
     def molecule_nodes(self, positions: Tensor, box: Tensor) -> MoleculeNodes:
         """Stage 1, pooling and lift of B frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm): the
@@ -306,16 +364,27 @@ class HierarchicalEncoder(torch.nn.Module):
             Box vectors as rows, reduced form, nm.
         """
         n_frames, n_mol = positions.shape[0], self.species.shape[0]
-        m = self.molecule_nodes(positions, box)
-        a, nodes = m.atoms, m.nodes
+        if self.fixed_nodes.numel() > 0:  # bonds fixed: stage 1's results are stored
+            _, centres, offsets = self.whole_molecules(positions, box)
+            atom_mol = self.frame_atom_mol(n_frames)
+            nodes = self.fixed_nodes.to(positions.dtype).repeat(n_frames, 1)
+            g = self.fixed_direction_weights.to(positions.dtype).repeat(n_frames, 1)
+            atoms0 = self.intra.embed(self.features.to(positions.dtype)).repeat(n_frames, 1)
+            bond_length = self.fixed_bond_length.to(positions.dtype).repeat(n_frames)
+            aux_loss = torch.zeros((), dtype=positions.dtype, device=positions.device)
+        else:
+            m = self.molecule_nodes(positions, box)
+            a, nodes, aux_loss = m.atoms, m.nodes, m.aux_loss
+            centres, offsets, atom_mol, atoms0, bond_length = a.centres, a.offsets, a.atom_mol, a.x0, a.bond_length
+            g = self.directions.weights(a.x)
 
         # concatenation: the molecular graph with smooth weights and invariant edge features
-        graph = self.molecular_graph(a.centres, box)
-        u = self.directions.vectors(a.x, a.offsets.reshape(-1, 3), a.atom_mol, a.n_mol)
+        graph = self.molecular_graph(centres, box)
+        u = self.directions.vectors(g, offsets.reshape(-1, 3), atom_mol, n_frames * n_mol)
         edge_attr = self.edge_features(graph, u)
         h = nodes
         for layer in self.inter:
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
         frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
         z = self.readout(h, frame, n_frames)
-        return EncoderOutput(h, z, frame, m.aux_loss, graph, nodes, a.x0, a.bond_length, a.centres)
+        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)

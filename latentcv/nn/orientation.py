@@ -38,10 +38,10 @@ class MolecularDirections(torch.nn.Module):
         """Number of invariants per molecule pair."""
         return self.directions * self.directions + 2 * self.directions
 
-    def vectors(self, x: Tensor, offsets: Tensor, atom_mol: Tensor, n_mol: int) -> Tensor:
-        """Unit-ish vectors ``[n_mol, directions, 3]`` from atom embeddings ``x[Na, atom_dim]`` and
-        atom displacements from their molecular centre ``offsets[Na, 3]`` (nm)."""
-        g = self.weights(x)  # [Na, K]
+    def vectors(self, g: Tensor, offsets: Tensor, atom_mol: Tensor, n_mol: int) -> Tensor:
+        """Unit-ish vectors ``[n_mol, directions, 3]`` from the atoms' weights ``g[Na, directions]``
+        (``self.weights`` of their embeddings) and displacements from their molecular centre
+        ``offsets[Na, 3]`` (nm)."""
         v = scatter(g.unsqueeze(-1) * offsets.unsqueeze(1), atom_mol, dim=0, dim_size=n_mol)
         return v / torch.sqrt((v * v).sum(-1, keepdim=True) + self.epsilon**2)
 

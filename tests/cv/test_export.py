@@ -8,6 +8,7 @@ interface) 1e-4 relative to the largest force; finite differences 1e-5 relative 
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -19,6 +20,7 @@ from latentcv.cv.export import PAIR_SKIN, ComponentStats, export_cv
 from latentcv.cv.heads import LatentProgress
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.load import load
+from latentcv.data.features import bond_lengths
 from latentcv.errors import InputError
 from latentcv.md.cv_force import bias_variable, torch_force
 from latentcv.md.openmm_eval import evaluate_forces
@@ -74,6 +76,7 @@ def test_folder_layout_and_metadata(exported) -> None:
     assert [c["name"] for c in meta["components"]] == ["progress", "off_axis"]
     assert len(meta["weights_sha256"]) == 64
     assert meta["pair_skin_nm"] == PAIR_SKIN
+    assert "fixed_bonds" not in meta and load(folder).fixed_bonds == []
     assert meta["components"][0]["sigma"] == pytest.approx(0.02)  # half the tighter basin's std
     for name in ("openmm_cv0.pt", "plumed_cv.ptc"):
         module = torch.jit.load(str(folder / name))
@@ -119,6 +122,24 @@ def test_the_pair_list_kept_between_calls_changes_no_value(tmp_path) -> None:
         assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
     assert modules[0].cv.encoder.pairs.searches == 1  # molecules moved ~0.005 nm, half the skin is 0.05
     assert modules[1].cv.encoder.pairs.searches == steps
+
+
+def test_fixed_bonds_are_recorded_and_give_the_full_cvs_value(exported, tmp_path) -> None:
+    """An export with fixed bonds (``latentcv export --constrained-bonds``): metadata.json lists the
+    bonds to constrain as System particles, plumed.dat says so, and the OpenMM file (Reference) gives
+    the full CV's value on the rigid structure (1e-10 relative) and the fixed CV's forces (1e-9)."""
+    system, cv, positions, atoms, _ = exported
+    fixed = copy.deepcopy(cv)
+    fixed.encoder.fix_bonds(bond_lengths(system.positions, system.box, system.bonds.t()))
+    folder = export_cv(fixed, atoms, len(positions), tmp_path / "cv", STATS, 270.0, dtype=torch.float64)
+    bonds = load(folder).fixed_bonds
+    assert [(i, j) for i, j, _ in bonds] == [(atoms[i], atoms[j]) for i, j in system.bonds.t().tolist()]
+    assert [length for *_, length in bonds] == pytest.approx([0.09572] * len(bonds), abs=1e-5)
+    assert "--constrained-bonds" in (folder / "plumed.dat").read_text()
+    energy, forces = evaluate_forces([torch_force(folder, 0)], positions, system.box.numpy(), platform="Reference")
+    assert energy == pytest.approx(_reference(cv, system, positions, 0)[0], rel=1e-10)
+    ref_forces = _reference(fixed, system, positions, 0)[1]
+    np.testing.assert_allclose(forces, ref_forces, rtol=1e-9, atol=1e-9 * np.abs(ref_forces).max())
 
 
 def test_export_refuses_a_learnt_seed_count(tmp_path) -> None:

@@ -46,6 +46,15 @@ def _other_particle_count(ice_run, tmp_path) -> str:
     return str(cv)
 
 
+def _unconstrained_fixed_bond(ice_run, tmp_path) -> str:
+    """The CV folder, saying it was exported with a fixed bond the System does not constrain (O to O)."""
+    cv = tmp_path / "cv-fixed"
+    shutil.copytree(ice_run.cv, cv)
+    meta = json.loads((cv / "metadata.json").read_text())
+    (cv / "metadata.json").write_text(json.dumps({**meta, "fixed_bonds": {"pairs": [[0, 4]], "lengths_nm": [0.28]}}))
+    return str(cv)
+
+
 BAD = {
     "missing system": ({"--system-xml": "nowhere/system.xml"}, "system XML file not found"),
     "missing cv": ({"--cv": "nowhere/cv"}, "not an exported CV folder"),
@@ -59,10 +68,13 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD) + ["other particle count"])
+@pytest.mark.parametrize("case", list(BAD) + ["other particle count", "fixed bond not constrained"])
 def test_bad_input_is_one_line(ice_run, tmp_path, case: str) -> None:
     if case == "other particle count":
         changes, message = {"--cv": _other_particle_count(ice_run, tmp_path)}, "exported for 1156 particles"
+    elif case == "fixed bond not constrained":
+        changes = {"--cv": _unconstrained_fixed_bond(ice_run, tmp_path)}
+        message = "does not constrain the bond of particles 0 and 4"
     else:
         changes, message = BAD[case]
     args = _args(ice_run, tmp_path / "run", **changes)

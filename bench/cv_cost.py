@@ -13,7 +13,9 @@ The CV's molecular graph uses the dense O(N^2) neighbour search up to ``DENSE_MA
 molecules and the O(N) cell list above (:mod:`latentcv.geometry.neighbours`); the table says which.
 The exported modules keep their pairs between calls (a Verlet list, ``latentcv export --pair-skin``)
 and the repeated calls here reuse them, as MD steps between two searches do; the column "searching
-ms" times the same CV exported with ``--pair-skin 0``, which searches in every call.
+ms" times the same CV exported with ``--pair-skin 0``, which searches in every call. TIP4P/Ice is rigid
+water, so the CV is exported with fixed bonds (``latentcv export --constrained-bonds``: stage 1
+computed once) unless ``--no-constrained-bonds`` is given.
 The scaling ratio t(largest)/t(1,024) should stay near the molecule ratio (8 for 8,192/1,024; the
 target is at most 10). On the CPU, torch runs with ``--threads`` threads (default 1) and glibc's
 malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as ``latentcv metad``
@@ -22,7 +24,8 @@ runs it next to OpenMM's CPU platform; CUDA is timed too when torch sees a GPU.
 Prints a table and writes ``<out>/cv_cost.json`` and ``<out>/cv_cost.png``::
 
     .venv/bin/python bench/cv_cost.py [--sizes 256 512 1024 2048 4096 8192] [--repeats 10] [--warmup 3]
-                                      [--devices cpu cuda] [--threads 1] [--out bench/results]
+                                      [--devices cpu cuda] [--threads 1] [--no-constrained-bonds]
+                                      [--out bench/results]
 """
 
 from __future__ import annotations

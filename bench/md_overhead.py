@@ -4,7 +4,8 @@ An ice Ih box of TIP4P/Ice molecules (PME, rigid water, Monte Carlo barostat, 27
 System ``latentcv simulate`` builds) runs on one OpenMM platform without a bias (Langevin, 2 fs)
 and with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
 (:class:`latentcv.md.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
-progress CV as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_variable`), once per
+progress CV (with fixed bonds, ``latentcv export --constrained-bonds``, unless
+``--no-constrained-bonds``) as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_variable`), once per
 ``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias as
 an impulse every K x 2 fs (:class:`latentcv.md.mts.ImpulseMTSIntegrator`; see there when it is safe).
 The barostat moves every ``--barostat-interval`` steps in both runs; each move of the biased run
@@ -21,7 +22,8 @@ Prints a table and writes ``<out>/md_overhead.json`` and ``<out>/md_overhead.png
 
     .venv/bin/python bench/md_overhead.py [--platform auto] [--molecules 1024] [--mts 1 4]
                                           [--steps 500] [--rounds 5] [--warmup 50]
-                                          [--barostat-interval 25] [--out bench/results]
+                                          [--barostat-interval 25] [--no-constrained-bonds]
+                                          [--out bench/results]
 """
 
 from __future__ import annotations

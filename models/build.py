@@ -80,10 +80,11 @@ def build(name: str, reuse_md: bool = False) -> Path:
           work / "train.txt")
     stage(f"{name}: clustering", ["cluster", "--model", str(work / "run"), *trajs, "--top", top, "--out",
                                   str(work / "cluster")], work / "cluster.txt")
-    stage(f"{name}: export", ["export", "--model", str(work / "run"), "--top", top, "--out", str(folder / "cv"),
-                              "--cv", "progress", "--temperature", t_crystal], work / "export.txt")
     for item in KEEP:
         shutil.copy(work / "run" / item, folder / item)
+    # from the kept model, so that metadata.json's provenance ("model": "..") survives in a clone
+    stage(f"{name}: export", ["export", "--model", str(folder), "--top", top, "--out", str(folder / "cv"),
+                              "--cv", "progress", "--temperature", t_crystal], work / "export.txt")
     shutil.copy(work / "cluster" / "cv_hist.png", folder / "cv_hist.png")
     shutil.copy(top, folder / "topology.pdb")
     metrics = json.loads((work / "run" / "metrics.json").read_text())

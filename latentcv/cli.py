@@ -261,9 +261,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                    "(default 0.1; 0 searches the pairs at every step). It changes the cost, not the CV")
     p.add_argument("--constrained-bonds", action="store_true",
                    help="for MD that constrains every bond of the molecules (rigid water: OpenMM's rigidWater, "
-                   "SETTLE): the atom stage is computed once, at the bond lengths of --top's coordinates, and a CV "
-                   "call costs about 30%% less. The dynamics are the same (the constraints cancel the only force "
-                   "it drops); `latentcv metad` checks that the System constrains those bonds")
+                   "SETTLE): the atom stage is computed once, at the constraint lengths of --system-xml (give it: "
+                   "exact) or else at the bond lengths of --top's coordinates, and a CV call costs about a third "
+                   "less. The dynamics are the same (the constraints cancel the only force it drops); `latentcv "
+                   "metad` checks that the System constrains those bonds")
     p.set_defaults(func=_export)
 
 

@@ -97,7 +97,6 @@ def export_run(
                      dtype=DTYPES[dtype], extra_metadata=extra, pair_skin=pair_skin)
 
 
-
 def fix_bonds(
     encoder: HierarchicalEncoder, source_atoms: torch.Tensor, topology: Path, system_xml: str | os.PathLike[str] | None
 ) -> torch.Tensor:

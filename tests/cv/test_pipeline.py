@@ -14,6 +14,7 @@ from pathlib import Path
 
 import mdtraj
 import numpy as np
+import openmm
 import pytest
 import torch
 
@@ -129,8 +130,9 @@ def test_export_with_constrained_bonds(trained_run, exported, tmp_path) -> None:
     """``--constrained-bonds`` on rigid TIP4P/Ice: every O-H bond is listed for the MD to constrain, at
     the System's constraint length, and on an MD frame the CV's values equal the full export's within
     1e-6 absolute or relative (measured 5e-8 for progress, 5e-8 relative for crystal_count: the
-    frame's float32 coordinates hold the bonds to round-off). Without the System XML the lengths come from the PDB's coordinates;
-    a structure with a stretched bond is then refused in one line."""
+    frame's float32 coordinates hold the bonds to round-off). A System without the constraints is
+    refused in one line; without the System XML the lengths come from the PDB's coordinates, and a
+    structure with a stretched bond is refused in one line."""
     runs, _, cv_dir = exported
     _, summary = trained_run
     top = runs["crystal"] / "topology.pdb"
@@ -146,6 +148,15 @@ def test_export_with_constrained_bonds(trained_run, exported, tmp_path) -> None:
     for k in range(fixed.n_components):
         a, b = fixed.openmm_module(k)(x, box).item(), full.openmm_module(k)(x, box).item()
         assert a == pytest.approx(b, rel=1e-6, abs=1e-6), k
+
+    flexible = openmm.XmlSerializer.deserialize((runs["crystal"] / "system.xml").read_text())
+    while flexible.getNumConstraints():
+        flexible.removeConstraint(0)
+    (tmp_path / "flexible.xml").write_text(openmm.XmlSerializer.serialize(flexible))
+    done = _cli(*args, "--top", str(top), "--system-xml", str(tmp_path / "flexible.xml"), "--out", str(tmp_path / "cv1"))
+    assert done.returncode == 2
+    assert "does not constrain the bond of particles 0 and 1" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
     stretched = mdtraj.load(str(top))
     stretched.xyz[0, 1] += np.array([0.02, 0.0, 0.0], dtype=np.float32)  # the first hydrogen

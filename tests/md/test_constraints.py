@@ -11,6 +11,7 @@ bonds, and SETTLE holds the bonds to its tolerance, not exactly).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from latentcv.data.system_xml import constraint_lengths
 from latentcv.md.constraints import check_fixed_bonds
 from latentcv.md.cv_force import torch_force
 from latentcv.md.engine import make_simulation
+from latentcv.md.metad import run_metad
 from latentcv.systems.forcefields import SIMULATION_DIR
 from latentcv.systems.structure import read_pdb
 from tests.md.metad_setup import TEMPERATURE, frame
@@ -83,3 +85,10 @@ def test_biased_dynamics_equal_the_full_cvs(ice_run, fixed_cv) -> None:
     moved = np.abs(full - _biased_positions(ice_run, None)).max()
     assert moved > 1e-3, "the bias should move the atoms (else this test cannot fail)"
     np.testing.assert_allclose(fixed, full, rtol=0.0, atol=1e-3 * moved)
+
+
+def test_metad_runs_with_a_fixed_bond_cv(ice_run, fixed_cv, tmp_path) -> None:
+    """``latentcv metad`` accepts the fixed-bond CV on rigid water, and its hills grow the bias."""
+    config = replace(ice_run.config(tmp_path / "run", 8, pace=4), cv=str(fixed_cv))
+    files = run_metad(config, progress=False)
+    assert np.load(files.bias).sum() > 0

@@ -2,7 +2,7 @@
 
 Stage 1 (:class:`latentcv.nn.intra.IntraMolecularGNN`), the pooling and the weights of the
 molecular direction vectors read the positions only through the bond lengths. When the MD constrains
-every bond the encoder reads (rigid water: OpenMM's ``rigidWater``, SETTLE in GROMACS and LAMMPS),
+every bond the encoder reads (rigid water: OpenMM's ``rigidWater``, SETTLE in GROMACS, SHAKE in LAMMPS),
 those lengths are constants, and so are the molecule nodes and the direction weights. An exported CV
 can then store them (:meth:`latentcv.nn.encoder.HierarchicalEncoder.fix_bonds`) and skip stage 1 and
 the pooling at every MD step.
@@ -13,10 +13,10 @@ which the constraint forces cancel: the constrained dynamics are the same (the n
 every rigid molecule agree). Off those lengths, with flexible bonds, it is another function, so
 ``latentcv metad`` checks the System's constraints (:func:`latentcv.md.constraints.check_fixed_bonds`).
 
-The lengths come from one structure and are averaged over equivalent bonds (the same two atoms of
-molecules of the same species), and the stored rows are copied from the first molecule of each
-species, so that identical molecules get identical rows and the CV stays exactly invariant to
-permuting them.
+The lengths (a System's constraint lengths, or the bond lengths of one structure) are averaged over
+equivalent bonds (the same two atoms of molecules of the same species), and the stored rows are
+copied from the first molecule of each species, so that identical molecules get identical rows and
+the CV stays exactly invariant to permuting them.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from torch import Tensor
 
 from latentcv.geometry.grouping import group_table
 
-#: nm: the most a bond of the structure may differ from the mean of its equivalent bonds. Rigid
-#: molecules written to a PDB (0.001 Å precision) differ by less than 1e-4 nm.
+#: nm: the most a bond may differ from the mean of its equivalent bonds (and, in ``latentcv metad``,
+#: from the System's constraint length). Rigid molecules written to a PDB (0.001 Å precision)
+#: differ by less than 1e-4 nm.
 LENGTH_TOLERANCE = 1e-3
 
 

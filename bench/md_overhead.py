@@ -39,7 +39,10 @@ import latentcv  # noqa: F401  (torch before openmm)
 import numpy as np
 import openmm
 import torch
-from _common import IceCV, add_bonds_option, Timing, base_parser, ice_with_cv, new_figure, print_table, save_figure, timed, write_json
+from _common import (
+    IceCV, Timing, add_bonds_option, base_parser, ice_with_cv, new_figure, print_table, save_figure, timed,
+    write_json,
+)
 from openmm import app, unit
 
 from latentcv.cv.load import load

@@ -228,7 +228,7 @@ def export_cv(
     plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
     encoder = cv.hierarchical_encoder()
-    fixed = encoder.fixed_bond_length.numel() > 0
+    fixed = encoder.bonds_fixed()
     write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed))
     metadata = {
         "format": "latentcv-cv/1",

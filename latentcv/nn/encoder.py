@@ -268,6 +268,10 @@ class HierarchicalEncoder(torch.nn.Module):
             self.fixed_bond_length = lengths
         return lengths
 
+    def bonds_fixed(self) -> bool:
+        """Whether :meth:`fix_bonds` has stored stage 1's results (then calls skip stage 1)."""
+        return self.fixed_nodes.numel() > 0
+
     @torch.jit.unused
     def fix_pooling(self, positions: Tensor, box: Tensor) -> None:
         """Fix the seed pooling's learnt seed count per species for export: the most frequent
@@ -364,7 +368,7 @@ class HierarchicalEncoder(torch.nn.Module):
             Box vectors as rows, reduced form, nm.
         """
         n_frames, n_mol = positions.shape[0], self.species.shape[0]
-        if self.fixed_nodes.numel() > 0:  # bonds fixed: stage 1's results are stored
+        if self.bonds_fixed():
             _, centres, offsets = self.whole_molecules(positions, box)
             atom_mol = self.frame_atom_mol(n_frames)
             nodes = self.fixed_nodes.to(positions.dtype).repeat(n_frames, 1)

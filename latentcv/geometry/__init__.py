@@ -23,6 +23,7 @@ from latentcv.geometry.neighbours import (
     neighbour_pairs_cell_list,
     neighbour_pairs_dense,
 )
+from latentcv.geometry.rows import gather_rows, sum_rows
 from latentcv.geometry.switching import switch_cosine, switch_polynomial
 from latentcv.geometry.verlet import VerletPairs
 
@@ -34,6 +35,7 @@ __all__ = [
     "centres_of_mass",
     "centres_of_whole",
     "check_cutoff",
+    "gather_rows",
     "group_table",
     "half_min_width",
     "make_whole",
@@ -44,6 +46,7 @@ __all__ = [
     "reduce_box",
     "rotate_to_reduced",
     "safe_norm",
+    "sum_rows",
     "switch_cosine",
     "switch_polynomial",
 ]

@@ -9,6 +9,7 @@ checks this and rejects longer molecules).
 import torch
 
 from latentcv.geometry.minimum_image import minimum_image
+from latentcv.geometry.rows import gather_rows, sum_rows
 
 
 def make_whole(
@@ -36,7 +37,7 @@ def make_whole(
     torch.Tensor
         Shape ``(..., N, 3)``, nm; reference atoms keep their positions.
     """
-    reference = positions.index_select(-2, reference_atom.index_select(0, molecule_index))
+    reference = gather_rows(positions, reference_atom.index_select(0, molecule_index))
     return reference + minimum_image(positions - reference, box.unsqueeze(-3))
 
 
@@ -96,8 +97,5 @@ def centres_of_whole(
     weights = masses.to(whole.dtype)
     total = torch.zeros(n_molecules, dtype=whole.dtype, device=whole.device)
     total = total.index_add(0, molecule_index, weights)
-    shape = list(whole.shape)
-    shape[-2] = n_molecules
-    sums = torch.zeros(shape, dtype=whole.dtype, device=whole.device)
-    sums = sums.index_add(-2, molecule_index, whole * weights.unsqueeze(-1))
+    sums = sum_rows(whole * weights.unsqueeze(-1), molecule_index, n_molecules)
     return sums / total.unsqueeze(-1)

@@ -3,8 +3,9 @@
 import torch
 
 
-def safe_norm(vectors: torch.Tensor) -> torch.Tensor:
-    """Length of vectors along the last axis, with a zero (not NaN) gradient at zero length.
+def safe_norm(vectors: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Length of vectors along axis ``dim`` (the last by default), with a zero (not NaN) gradient
+    at zero length.
 
     ``torch.linalg.norm`` has the gradient ``x / |x|``, which is NaN at ``x = 0``; this returns the
     exact length everywhere and the gradient 0 at the origin.
@@ -12,14 +13,16 @@ def safe_norm(vectors: torch.Tensor) -> torch.Tensor:
     Parameters
     ----------
     vectors : torch.Tensor
-        Shape ``(..., 3)`` (any last size), in nm.
+        Shape ``(..., 3)`` (any last size), in nm, or the components along another axis ``dim``.
+    dim : int
+        The axis of the components.
 
     Returns
     -------
     torch.Tensor
-        Shape ``(...)``, lengths in nm.
+        ``vectors``' shape without axis ``dim``, lengths in nm.
     """
-    squared = (vectors * vectors).sum(-1)
+    squared = (vectors * vectors).sum(dim)
     nonzero = squared > 0
     safe_squared = torch.where(nonzero, squared, torch.ones_like(squared))
     return torch.where(nonzero, torch.sqrt(safe_squared), torch.zeros_like(squared))

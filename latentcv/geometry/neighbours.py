@@ -22,23 +22,31 @@ Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def close_pairs(
-    fixed: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
+    points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
 ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The candidate pairs ``(i, j)`` closer than ``cutoff`` (no gradient: pair selection only).
+    """The candidate pairs ``(i, j)`` closer than ``cutoff``: pair selection only, computed
+    without gradient.
 
-    ``fixed`` ``(N, 3)`` and ``box`` ``(3, 3)`` in nm, detached; ``i``, ``j`` ``(C,)`` int64.
-    ``index_select`` rather than fancy indexing throughout: on the CPU it is several times faster.
+    ``points`` ``(N, 3)`` and ``box`` ``(3, 3)`` in nm; ``i``, ``j`` ``(C,)`` int64.
+    ``index_select`` rather than fancy indexing throughout, and the candidates' displacements
+    stored by component (``(3, C)``): on the CPU both are several times faster.
     """
-    trial = minimum_image(fixed.index_select(0, j) - fixed.index_select(0, i), box)
-    keep = torch.nonzero((trial * trial).sum(-1) < cutoff * cutoff).squeeze(1)
+    # no_grad rather than detach(): torch.jit.freeze, which openmm-torch applies, deletes detach()
+    with torch.no_grad():
+        columns = points.t().contiguous()
+        trial = minimum_image(columns.index_select(1, j) - columns.index_select(1, i), box, dim=0)
+        keep = torch.nonzero((trial * trial).sum(0) < cutoff * cutoff).squeeze(1)
     return i.index_select(0, keep), j.index_select(0, keep)
 
 
 def pair_displacements(points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> Pairs:
     """``i, j`` with the differentiable minimum-image ``dr = points[j] - points[i]`` and ``|dr|``
-    (nm); the backward of ``index_select`` is a fast ``index_add``."""
-    dr = minimum_image(points.index_select(0, j) - points.index_select(0, i), box)
-    return i, j, dr, safe_norm(dr)
+    (nm). The backward of ``index_select`` is a fast ``index_add``; ``dr`` is computed by component
+    (``(3, P)``, see :func:`close_pairs`) and returned as the transposed view ``(P, 3)`` of it, so
+    ``dr.t()`` is contiguous."""
+    dr = (points.index_select(0, j) - points.index_select(0, i)).t().contiguous()
+    dr = minimum_image(dr, box, dim=0)
+    return i, j, dr.t(), safe_norm(dr, dim=0)
 
 
 def cells_per_axis(box: torch.Tensor, cutoff: float) -> List[int]:
@@ -85,8 +93,21 @@ def neighbour_pairs_dense(points: torch.Tensor, box: torch.Tensor, cutoff: float
     check_cutoff(box, cutoff)
     n = points.shape[0]
     candidates = torch.triu_indices(n, n, 1, device=points.device)
-    i, j = close_pairs(points.detach(), box.detach(), candidates[0], candidates[1], cutoff)
+    i, j = close_pairs(points, box, candidates[0], candidates[1], cutoff)
     return pair_displacements(points, box, i, j)
+
+
+def cell_coordinates(points: torch.Tensor, box: torch.Tensor, n_cells_axis: torch.Tensor) -> torch.Tensor:
+    """The cell of each point, ``(N, 3)`` int64 with ``n_cells_axis`` ``(3,)`` cells along the box
+    vectors, from its fractional coordinates (``points`` ``(N, 3)``, ``box`` ``(3, 3)``, nm);
+    binning only, computed without gradient."""
+    # no_grad rather than detach(), which torch.jit.freeze deletes (here, not in the caller: TorchScript
+    # fails to compile a with block after an early return)
+    with torch.no_grad():
+        fractional = points @ torch.linalg.inv(box)
+        fractional = fractional - torch.floor(fractional)
+        cell3 = torch.minimum(torch.floor(fractional * n_cells_axis).long(), n_cells_axis - 1)
+    return cell3
 
 
 def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: float) -> Pairs:
@@ -107,9 +128,7 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     device = points.device
     n = points.shape[0]
     n_cells_axis = torch.tensor(counts_per_axis, device=device)
-    fractional = points.detach() @ torch.linalg.inv(box.detach())
-    fractional = fractional - torch.floor(fractional)
-    cell3 = torch.minimum(torch.floor(fractional * n_cells_axis).long(), n_cells_axis - 1)
+    cell3 = cell_coordinates(points, box, n_cells_axis)
     ny = counts_per_axis[1]
     nz = counts_per_axis[2]
     n_cells = counts_per_axis[0] * ny * nz
@@ -124,7 +143,7 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     i = torch.arange(n, device=device).unsqueeze(1).expand_as(j)
     upper = torch.nonzero((j > i).reshape(-1)).squeeze(1)
     i, j = i.reshape(-1).index_select(0, upper), j.reshape(-1).index_select(0, upper)
-    i, j = close_pairs(points.detach(), box.detach(), i, j, cutoff)
+    i, j = close_pairs(points, box, i, j, cutoff)
     canonical = torch.argsort(i * n + j)  # sorting the close pairs only: a tenth of the candidates
     return pair_displacements(points, box, i.index_select(0, canonical), j.index_select(0, canonical))
 

@@ -12,6 +12,8 @@ same function of the positions; only its cost changes.
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import torch
 
 from latentcv.geometry.box import half_min_width
@@ -55,15 +57,22 @@ class VerletPairs(torch.nn.Module):
         if self.skin <= 0.0 or float(half_min_width(box)) <= self.cutoff + self.skin:
             self.searches += 1
             return neighbour_pairs(points, box, self.cutoff)
-        fixed, fixed_box = points.detach(), box.detach()
-        if self._stale(fixed, fixed_box):
-            i, j, _, _ = neighbour_pairs(fixed, fixed_box, self.cutoff + self.skin)
-            self.first, self.second = i, j
-            self.reference, self.reference_box = fixed.clone(), fixed_box.clone()
-            self.searches += 1
-        # cutoff + skin is below half the box width (checked above), so the cutoff is too
-        i, j = close_pairs(fixed, fixed_box, self.first, self.second, self.cutoff)
+        i, j = self._select(points, box)
         return pair_displacements(points, box, i, j)
+
+    def _select(self, points: torch.Tensor, box: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The pairs closer than ``cutoff`` among the kept ones, searched anew when stale; without
+        gradient. Only for boxes where ``cutoff + skin`` is below half the smallest width."""
+        # no_grad rather than detach(), which torch.jit.freeze deletes (in a method of its own:
+        # TorchScript fails to compile a with block after an early return)
+        with torch.no_grad():
+            if self._stale(points, box):
+                i, j, _, _ = neighbour_pairs(points, box, self.cutoff + self.skin)
+                self.first, self.second = i, j
+                self.reference, self.reference_box = points.clone(), box.clone()
+                self.searches += 1
+            i, j = close_pairs(points, box, self.first, self.second, self.cutoff)
+        return i, j
 
     def _stale(self, points: torch.Tensor, box: torch.Tensor) -> bool:
         """Whether the kept pairs may miss one: another system or box, or a point moved by more

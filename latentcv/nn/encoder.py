@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from latentcv.geometry import VerletPairs, centres_of_whole, make_whole, neighbour_pairs, switch_polynomial
+from latentcv.geometry import VerletPairs, centres_of_whole, gather_rows, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.fixed_bonds import LENGTH_TOLERANCE, bond_classes, canonical_atoms, class_means
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
@@ -83,7 +83,7 @@ class MolecularGraph(NamedTuple):
     """Directed molecular graph of a batch of frames (both directions of each pair listed).
 
     ``src``, ``dst``: molecule indices [E]; ``weight``: switching weights [E]; ``distance``: nm [E];
-    ``unit``: unit vectors from dst to src [E, 3]. The first half of the edges are the neighbour
+    ``unit``: unit vectors from dst to src, stored by component [3, E]. The first half of the edges are the neighbour
     pairs (i < j within a frame) as dst = i, src = j; the second half are the same pairs reversed,
     in the same order, so pair quantities are computed once (:meth:`HierarchicalEncoder.edge_features`).
     """
@@ -309,9 +309,10 @@ class HierarchicalEncoder(torch.nn.Module):
             lengths.append(dist)
         i, j, distance = torch.cat(firsts), torch.cat(seconds), torch.cat(lengths)
         weight = switch_polynomial(distance, self.switch_on, self.cutoff)
-        unit = torch.cat(vecs) / distance.unsqueeze(-1)
+        # by component: the pair search computes dr so (dr.t() is contiguous for one frame)
+        unit = (vecs[0] if n_frames == 1 else torch.cat(vecs)).t() / distance
         return MolecularGraph(torch.cat([j, i]), torch.cat([i, j]), torch.cat([weight, weight]),
-                              torch.cat([distance, distance]), torch.cat([unit, -unit]))
+                              torch.cat([distance, distance]), torch.cat([unit, -unit], dim=1))
 
     def edge_features(self, graph: MolecularGraph, u: Tensor) -> Tensor:
         """Switching-weighted invariant features ``[E, edge_dim]`` of the graph's edges: the distance
@@ -321,7 +322,7 @@ class HierarchicalEncoder(torch.nn.Module):
         weight = graph.weight[:pairs]
         # assembled feature-major, [edge_dim, E], where every product runs over contiguous edges
         radial = weight * self.distance_basis(graph.distance[:pairs]).t()
-        forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:pairs])
+        forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:, :pairs])
         return torch.cat([torch.cat([radial, weight * forward]), torch.cat([radial, weight * reverse])], dim=1).t()
 
     def whole_molecules(self, positions: Tensor, box: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -329,7 +330,7 @@ class HierarchicalEncoder(torch.nn.Module):
         their centre ``[B, n, 3]`` (nm) of B frames (``positions[B, n, 3]``, ``box[B, 3, 3]``, nm)."""
         whole = make_whole(positions, box, self.atom_mol, self.reference_atom)
         centres = centres_of_whole(whole, self.atom_mol, self.masses, self.species.shape[0])
-        return whole, centres, whole - centres.index_select(1, self.atom_mol)
+        return whole, centres, whole - gather_rows(centres, self.atom_mol)
 
     def frame_atom_mol(self, n_frames: int) -> Tensor:
         """Molecule of each atom of B stacked frames ``[B n]``, offset by f M in frame f."""

@@ -54,8 +54,8 @@ class MolecularDirections(torch.nn.Module):
             Direction vectors (:meth:`vectors`).
         first, second : Tensor[P]
             The molecules i and j of each pair.
-        unit : Tensor[P, 3]
-            Unit vectors from i to j.
+        unit : Tensor[3, P]
+            Unit vectors from i to j, by component.
 
         Returns
         -------
@@ -69,8 +69,8 @@ class MolecularDirections(torch.nn.Module):
         # out [K+1, 3, P] so that every elementwise product and sum runs over contiguous pairs: with
         # the 3 components innermost, PyTorch's CPU kernels (and einsum's batched 3 x 3 products)
         # cost several times more for the same numbers.
-        a = torch.cat([u.index_select(0, first), unit.unsqueeze(1)], 1).permute(1, 2, 0).contiguous()
-        b = torch.cat([u.index_select(0, second), unit.unsqueeze(1)], 1).permute(1, 2, 0).contiguous()
+        a = torch.cat([u.index_select(0, first).permute(1, 2, 0), unit.unsqueeze(0)])
+        b = torch.cat([u.index_select(0, second).permute(1, 2, 0), unit.unsqueeze(0)])
         gram = (a.unsqueeze(1) * b.unsqueeze(0)).sum(2)  # [K+1, K+1, P]
         mutual, along_i, along_j = gram[:k, :k], gram[:k, k], gram[k, :k]
         forward = torch.cat([mutual.reshape(k * k, -1), along_i, along_j])

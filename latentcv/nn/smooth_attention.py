@@ -73,10 +73,12 @@ class SmoothGraphAttention(torch.nn.Module):
         scale = 1.0 / math.sqrt(self.head_dim)
         logit_edge = (q.index_select(0, dst) * k_edge).sum(-1) * scale  # [E, H]
         logit_self = (q * k).sum(-1) * scale  # [n, H]
-        # Stabiliser: the largest logit per node. It cancels exactly in the ratio, so it is detached.
-        top = logit_self.detach().scatter_reduce(
-            0, dst.unsqueeze(-1).expand(n_edges, self.heads), logit_edge.detach(), "amax", include_self=True
-        )
+        # Stabiliser: the largest logit per node. It cancels exactly in the ratio, so it has no
+        # gradient (no_grad rather than detach(), which torch.jit.freeze deletes)
+        with torch.no_grad():
+            top = logit_self.scatter_reduce(
+                0, dst.unsqueeze(-1).expand(n_edges, self.heads), logit_edge, "amax", include_self=True
+            )
         a_edge = weight.unsqueeze(-1) * torch.exp(logit_edge - top.index_select(0, dst))
         a_self = torch.exp(logit_self - top)
         denom = a_self.index_add(0, dst, a_edge)

@@ -124,7 +124,7 @@ class ViewAveragedEncoder(torch.nn.Module):
         first = n_frames * self.encoder.species.shape[0]  # molecules of view 0
         g = out.graph
         keep = g.dst < first  # view 0's edges (no edge joins two views)
-        graph = MolecularGraph(g.src[keep], g.dst[keep], g.weight[keep], g.distance[keep], g.unit[keep])
+        graph = MolecularGraph(g.src[keep], g.dst[keep], g.weight[keep], g.distance[keep], g.unit[:, keep])
         return EncoderOutput(
             out.h.reshape(v, first, -1).mean(0),
             out.z.reshape(v, n_frames, -1).mean(0),

@@ -28,6 +28,19 @@ def test_minimum_image_equals_brute_force_below_half_width(triclinic, seed):
     assert (np.linalg.norm(ours, axis=-1) >= np.linalg.norm(brute, axis=-1) - 1e-12).all()
 
 
+@pytest.mark.parametrize("triclinic", [False, True])
+def test_components_along_axis_0_give_the_same_numbers(triclinic):
+    """dim=0 (displacements stored by component, [3, P]) is the same arithmetic: bit for bit."""
+    rng = np.random.default_rng(11)
+    box = random_box(rng, triclinic)
+    dr = torch.as_tensor(rng.uniform(-3.0, 3.0, (500, 3)), dtype=box.dtype) @ box
+    by_row = minimum_image(dr, box)
+    by_component = minimum_image(dr.t().contiguous(), box, dim=0)
+    assert torch.equal(by_component, by_row.t())
+    with pytest.raises(ValueError, match="axis -1 or 0"):
+        minimum_image(dr, box, dim=1)
+
+
 def test_check_cutoff():
     box = torch.diag(torch.tensor([2.0, 3.0, 4.0]))
     check_cutoff(box, 0.99)

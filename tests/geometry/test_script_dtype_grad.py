@@ -57,3 +57,4 @@ def test_safe_norm_value_and_gradient_at_zero():
     assert torch.equal(norm.detach(), torch.zeros(2))
     assert torch.equal(grad, torch.zeros(2, 3))
     assert float(geometry.safe_norm(torch.tensor([3.0, 4.0, 0.0]))) == 5.0
+    assert torch.equal(geometry.safe_norm(torch.tensor([[3.0, 0.0], [4.0, 0.0]]), dim=0), torch.tensor([5.0, 0.0]))

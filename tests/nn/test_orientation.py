@@ -10,7 +10,7 @@ def _vectors(n_mol: int, k: int, pairs: int, seed: int) -> tuple[torch.Tensor, t
     u = torch.nn.functional.normalize(torch.randn(n_mol, k, 3, generator=gen, dtype=torch.float64), dim=-1)
     first = torch.randint(0, n_mol, (pairs,), generator=gen)
     second = torch.randint(0, n_mol, (pairs,), generator=gen)
-    unit = torch.nn.functional.normalize(torch.randn(pairs, 3, generator=gen, dtype=torch.float64), dim=-1)
+    unit = torch.nn.functional.normalize(torch.randn(3, pairs, generator=gen, dtype=torch.float64), dim=0)
     return u, first, second, unit
 
 
@@ -22,7 +22,7 @@ def test_relations_are_the_dot_products_they_name() -> None:
         forward, _ = directions.relations(u, first, second, unit)
         assert forward.shape == (directions.relation_dim, 11)
         for p in range(11):
-            ui, uj, r = u[first[p]], u[second[p]], unit[p]
+            ui, uj, r = u[first[p]], u[second[p]], unit[:, p]
             expected = torch.cat([(ui @ uj.T).flatten(), ui @ r, uj @ r])
             torch.testing.assert_close(forward[:, p], expected, rtol=0, atol=1e-14)
 

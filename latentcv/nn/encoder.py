@@ -83,9 +83,10 @@ class MolecularGraph(NamedTuple):
     """Directed molecular graph of a batch of frames (both directions of each pair listed).
 
     ``src``, ``dst``: molecule indices [E]; ``weight``: switching weights [E]; ``distance``: nm [E];
-    ``unit``: unit vectors from dst to src, stored by component [3, E]. The first half of the edges are the neighbour
-    pairs (i < j within a frame) as dst = i, src = j; the second half are the same pairs reversed,
-    in the same order, so pair quantities are computed once (:meth:`HierarchicalEncoder.edge_features`).
+    ``unit``: unit vectors from dst to src, stored by component [3, E]. The first half of the edges
+    are the neighbour pairs (i < j within a frame) as dst = i, src = j; the second half are the same
+    pairs reversed, in the same order, so pair quantities are computed once
+    (:meth:`HierarchicalEncoder.edge_features`).
     """
 
     src: Tensor

@@ -14,7 +14,7 @@ from latentcv.cv.export import PAIR_SKIN, export_cv
 from latentcv.cv.heads import CombinedHeads
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.data.features import bond_lengths
-from latentcv.data.system_xml import read_system_xml
+from latentcv.data.system_xml import constrained_lengths, read_system_xml
 from latentcv.data.topology import read_topology
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
@@ -106,13 +106,13 @@ def fix_bonds(
     bonds = source_atoms[encoder.bonds]  # [2, Nb], particles of the file
     xml = system_xml if system_xml is not None or topology.suffix.lower() != ".xml" else topology
     if xml is not None:
-        constraints = read_system_xml(Path(xml)).constraints
-        pairs = [(min(i, j), max(i, j)) for i, j in bonds.t().tolist()]
-        free = [pair for pair in pairs if pair not in constraints]
+        pairs = bonds.t().tolist()
+        constrained = constrained_lengths(read_system_xml(Path(xml)).constraints, pairs)
+        free = [sorted(pair) for pair, length in zip(pairs, constrained) if length is None]
         if free:
             raise InputError(f"--constrained-bonds: the System {xml} does not constrain the bond of particles "
                              f"{free[0][0]} and {free[0][1]} ({len(free)} bonds free)")
-        lengths = torch.tensor([constraints[pair] for pair in pairs], dtype=torch.float64)
+        lengths = torch.tensor(constrained, dtype=torch.float64)
     else:
         positions, box = _coordinates(topology)
         lengths = bond_lengths(positions, box, bonds.t())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def constraint_lengths(system: openmm.System) -> dict[tuple[int, int], float]:
         i, j, distance = system.getConstraintParameters(k)
         lengths[(min(i, j), max(i, j))] = distance.value_in_unit(unit.nanometer)
     return lengths
+
+
+def constrained_lengths(
+    constraints: dict[tuple[int, int], float], pairs: Sequence[tuple[int, int]]
+) -> list[float | None]:
+    """The constraint length (nm) of each particle pair in ``constraints`` (as
+    :func:`constraint_lengths` gives them), in either order; None for a pair that is not constrained."""
+    return [constraints.get((min(i, j), max(i, j))) for i, j in pairs]
 
 
 def read_system_xml(path: Path) -> SystemParameters:

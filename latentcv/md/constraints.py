@@ -10,7 +10,7 @@ from __future__ import annotations
 import openmm
 
 from latentcv.cv.load import ExportedCV
-from latentcv.data.system_xml import constraint_lengths
+from latentcv.data.system_xml import constrained_lengths, constraint_lengths
 from latentcv.errors import InputError
 from latentcv.nn.fixed_bonds import LENGTH_TOLERANCE
 
@@ -28,9 +28,9 @@ def check_fixed_bonds(system: openmm.System, cv: ExportedCV, tolerance: float = 
     tolerance : float
         nm.
     """
-    constrained = constraint_lengths(system)
-    for i, j, length in cv.fixed_bonds:
-        distance = constrained.get((min(i, j), max(i, j)))
+    fixed = cv.fixed_bonds
+    constrained = constrained_lengths(constraint_lengths(system), [(i, j) for i, j, _ in fixed])
+    for (i, j, length), distance in zip(fixed, constrained):
         if distance is None:
             raise InputError(
                 f"the CV in {cv.folder} was exported with --constrained-bonds, but the System does not constrain "

@@ -34,7 +34,11 @@ LENGTH_TOLERANCE = 1e-3
 
 def local_ranks(atom_mol: Tensor, n_mol: int) -> Tensor:
     """Rank of each atom among the atoms of its molecule (0 for its first atom), ``[n]`` int64."""
-    table = group_table(atom_mol, n_mol)
+    return _ranks(group_table(atom_mol, n_mol), atom_mol)
+
+
+def _ranks(table: Tensor, atom_mol: Tensor) -> Tensor:
+    """:func:`local_ranks` from the molecules' atom table (:func:`latentcv.geometry.group_table`)."""
     ranks = torch.empty_like(atom_mol)
     filled = table >= 0
     ranks[table[filled]] = torch.nonzero(filled)[:, 1]
@@ -65,4 +69,4 @@ def canonical_atoms(atom_mol: Tensor, species: Tensor) -> Tensor:
     first = torch.full((int(species.max()) + 1,), n_mol, dtype=torch.long)
     first = first.scatter_reduce(0, species, torch.arange(n_mol), "amin")
     table = group_table(atom_mol, n_mol)
-    return table[first[species[atom_mol]], local_ranks(atom_mol, n_mol)]
+    return table[first[species[atom_mol]], _ranks(table, atom_mol)]

@@ -12,7 +12,6 @@ import torch
 
 from latentcv.geometry.box import box_widths
 from latentcv.geometry.distance import safe_norm
-from latentcv.geometry.grouping import group_table
 from latentcv.geometry.minimum_image import check_cutoff, minimum_image
 
 DENSE_MAX_POINTS = 512
@@ -115,9 +114,13 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
 
     Points are binned in fractional coordinates, with ``floor(width / cutoff)`` cells along each
     box vector so that every cell is at least ``cutoff`` wide across its faces, also in triclinic
-    boxes; then two points closer than ``cutoff`` sit in the same or adjacent cells, and each point
-    is tested against the 27 cells around its own. With fewer than 3 cells along any axis the
-    neighbourhood would count cells twice, and the dense path is used instead (:func:`enough_cells`).
+    boxes; then two points closer than ``cutoff`` sit in the same or adjacent cells. Each point is
+    tested against the points of its own cell with a higher index and against every point of the
+    13 cells of one half of its neighbourhood (offsets after (0, 0, 0) in lexicographic order): the
+    other half would find the same pairs from the other end. The candidates are gathered from the
+    points sorted by cell, without padding to the fullest cell. With fewer than 3 cells along any
+    axis an offset and its opposite could name one cell, and the dense path is used instead
+    (:func:`enough_cells`).
 
     Parameters and returns as for :func:`neighbour_pairs_dense`.
     """
@@ -131,20 +134,28 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     cell3 = cell_coordinates(points, box, n_cells_axis)
     ny = counts_per_axis[1]
     nz = counts_per_axis[2]
-    n_cells = counts_per_axis[0] * ny * nz
     cell = (cell3[:, 0] * ny + cell3[:, 1]) * nz + cell3[:, 2]
-
-    table = group_table(cell, n_cells)
+    by_cell = torch.argsort(cell, stable=True)  # the points of cell c are by_cell[start[c] : start[c] + count[c]]
+    count = torch.bincount(cell, minlength=counts_per_axis[0] * ny * nz)
+    start = torch.cumsum(count, 0) - count
     steps = torch.tensor([-1, 0, 1], device=device)
-    offsets = torch.cartesian_prod(steps, steps, steps)
+    offsets = torch.cartesian_prod(steps, steps, steps)[13:]  # (0, 0, 0), then the 13 offsets after it
     around = torch.remainder(cell3.unsqueeze(1) + offsets.unsqueeze(0), n_cells_axis)
-    around_cell = (around[..., 0] * ny + around[..., 1]) * nz + around[..., 2]
-    j = table.index_select(0, around_cell.reshape(-1)).reshape(n, -1)
-    i = torch.arange(n, device=device).unsqueeze(1).expand_as(j)
-    upper = torch.nonzero((j > i).reshape(-1)).squeeze(1)
-    i, j = i.reshape(-1).index_select(0, upper), j.reshape(-1).index_select(0, upper)
-    i, j = close_pairs(points, box, i, j, cutoff)
-    canonical = torch.argsort(i * n + j)  # sorting the close pairs only: a tenth of the candidates
+    around_cell = ((around[..., 0] * ny + around[..., 1]) * nz + around[..., 2]).reshape(-1)  # [n x 14]
+    # one run of candidates per (point, cell): candidate k of run r is by_cell[start[cell r] + k]
+    length = count.index_select(0, around_cell)
+    end = torch.cumsum(length, 0)
+    total = int(end[-1])
+    run_start = torch.repeat_interleave(start.index_select(0, around_cell) - (end - length), length, output_size=total)
+    j = by_cell.index_select(0, torch.arange(total, device=device) + run_start)
+    i = torch.repeat_interleave(torch.arange(n, device=device), length.view(n, -1).sum(1), output_size=total)
+    own_cell = torch.zeros(n, offsets.shape[0], dtype=torch.bool, device=device)
+    own_cell[:, 0] = True
+    own_cell = torch.repeat_interleave(own_cell.reshape(-1), length, output_size=total)
+    keep = torch.nonzero((j > i) | ~own_cell).squeeze(1)
+    i, j = i.index_select(0, keep), j.index_select(0, keep)
+    i, j = close_pairs(points, box, torch.minimum(i, j), torch.maximum(i, j), cutoff)
+    canonical = torch.argsort(i * n + j)  # sorting the close pairs only: a few tenths of the candidates
     return pair_displacements(points, box, i.index_select(0, canonical), j.index_select(0, canonical))
 
 

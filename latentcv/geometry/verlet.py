@@ -3,11 +3,21 @@
 An exported CV is called once per MD step on the same system, whose molecules move by about
 0.001 nm per step. Searching the pairs anew each time (:func:`neighbour_pairs`) is a large share of
 the CV's cost. :class:`VerletPairs` keeps the pairs closer than ``cutoff + skin`` from its last
-search and, while no point has moved more than ``skin / 2`` since and the box is unchanged, only
-picks those closer than ``cutoff`` out of them. Every pair closer than ``cutoff`` now was closer
-than ``cutoff + skin`` then (the classic Verlet argument), so the result is the one a new search
-gives: the same pairs, in the same canonical order, with the same ``dr`` and ``dist``. The CV is the
-same function of the positions; only its cost changes.
+search and, while no point has moved more than ``skin / 2`` since, only picks those closer than
+``cutoff`` out of them. Every pair closer than ``cutoff`` now was closer than ``cutoff + skin`` then
+(the classic Verlet argument), so the result is the one a new search gives: the same pairs, in the
+same canonical order, with the same ``dr`` and ``dist``. The CV is the same function of the
+positions; only its cost changes.
+
+A barostat changes the box, and scales the points with it, every few steps. The argument extends to
+a box B that differs from the search's B0 (rows are box vectors, x = s B for fractional s): for any
+lattice image, a pair's displacement d now and d0 then differ by (u_j − u_i) + d0 M, where
+M = B0⁻¹ B − I is the strain and u_i = x_i − x0_i (I + M) is how far point i moved apart from the
+strain. So while 2 max|u_i| + (cutoff + skin) ‖M‖ ≤ skin (Frobenius norm, an upper bound of the
+spectral one), a pair closer than ``cutoff`` now was closer than ``cutoff + skin`` at the search.
+A barostat move strains the box by a fraction of a percent and moves the scaled points by nothing
+else, so the list outlives it instead of being searched anew twice (at the trial box, and back at
+the old box when the move is rejected).
 """
 
 from __future__ import annotations
@@ -50,11 +60,14 @@ class VerletPairs(torch.nn.Module):
         self.reference_box = torch.zeros(3, 3)
         self.first = torch.zeros(0, dtype=torch.long)
         self.second = torch.zeros(0, dtype=torch.long)
+        # the last box checked by _fits, and whether cutoff + skin fits in it
+        self.fitted_box = torch.zeros(0, 3)
+        self.fits = False
 
     def forward(self, points: torch.Tensor, box: torch.Tensor) -> Pairs:
         """Pairs ``i < j`` of ``points`` ``(N, 3)`` closer than ``cutoff`` in ``box`` ``(3, 3)`` (nm):
         ``i, j, dr, dist`` as :func:`neighbour_pairs` returns them, differentiable alike."""
-        if self.skin <= 0.0 or float(half_min_width(box)) <= self.cutoff + self.skin:
+        if self.skin <= 0.0 or not self._fits(box):
             self.searches += 1
             return neighbour_pairs(points, box, self.cutoff)
         i, j = self._select(points, box)
@@ -74,15 +87,42 @@ class VerletPairs(torch.nn.Module):
             i, j = close_pairs(points, box, self.first, self.second, self.cutoff)
         return i, j
 
+    def _fits(self, box: torch.Tensor) -> bool:
+        """Whether ``cutoff + skin`` is below half the smallest width of ``box``; worked out once
+        per box (the widths take a determinant and cross products, more than the rest of a call's
+        pair selection), as MD keeps its box for many steps."""
+        if not _same(box, self.fitted_box):
+            self.fits = float(half_min_width(box)) > self.cutoff + self.skin
+            self.fitted_box = box.clone()
+        return self.fits
+
     def _stale(self, points: torch.Tensor, box: torch.Tensor) -> bool:
-        """Whether the kept pairs may miss one: another system or box, or a point moved by more
-        than half the skin since the last search."""
-        if (
-            points.shape != self.reference.shape
-            or points.dtype != self.reference.dtype
-            or points.device != self.reference.device
-            or not torch.equal(box, self.reference_box)
-        ):
+        """Whether the kept pairs may miss one: another system, or points that moved (and a box
+        that was strained) too much since the last search (see the module docstring)."""
+        if not (_same(points, self.reference, values=False) and _same(box, self.reference_box, values=False)):
             return True
-        moved = minimum_image(points - self.reference, box)
-        return bool(((moved * moved).sum(-1) > 0.25 * self.skin * self.skin).any())
+        budget = self.skin
+        moved = points - self.reference
+        if not torch.equal(box, self.reference_box):
+            scaling = torch.linalg.solve(self.reference_box, box)  # B0⁻¹ B = I + M
+            strain = scaling - torch.eye(3, dtype=box.dtype, device=box.device)
+            budget = budget - (self.cutoff + self.skin) * float(torch.linalg.matrix_norm(strain))
+            moved = points - self.reference @ scaling
+        if budget <= 0.0:
+            return True
+        limit = 0.25 * budget * budget
+        if bool(((moved * moved).sum(-1) > limit).any()):
+            # moved too far, or wrapped into the box by the engine (a jump by box vectors, no
+            # move): the minimum image tells them apart. It is never longer than the plain
+            # displacement, so most calls stop above without it
+            moved = minimum_image(moved, box)
+            return bool(((moved * moved).sum(-1) > limit).any())
+        return False
+
+
+def _same(a: torch.Tensor, b: torch.Tensor, values: bool = True) -> bool:
+    """Whether two tensors have the same shape, dtype and device (and, with ``values``, the same
+    entries)."""
+    if a.shape != b.shape or a.dtype != b.dtype or a.device != b.device:
+        return False
+    return not values or torch.equal(a, b)

@@ -298,20 +298,20 @@ class HierarchicalEncoder(torch.nn.Module):
                 f"the box is narrower than twice the molecular cutoff {self.cutoff} nm: the minimum image "
                 "would miss neighbours; use a bigger system"
             )
-        firsts, seconds, vecs, lengths = [], [], [], []
-        for f in range(n_frames):
-            if n_frames == 1:
-                i, j, dr, dist = self.pairs(centres[f], box[f])
-            else:
-                i, j, dr, dist = neighbour_pairs(centres[f], box[f], self.cutoff)
-            firsts.append(i + f * n_mol)
-            seconds.append(j + f * n_mol)
-            vecs.append(dr)
-            lengths.append(dist)
-        i, j, distance = torch.cat(firsts), torch.cat(seconds), torch.cat(lengths)
+        if n_frames == 1:
+            i, j, dr, distance = self.pairs(centres[0], box[0])
+        else:
+            firsts, seconds, vecs, lengths = [], [], [], []
+            for f in range(n_frames):
+                fi, fj, fdr, fdist = neighbour_pairs(centres[f], box[f], self.cutoff)
+                firsts.append(fi + f * n_mol)
+                seconds.append(fj + f * n_mol)
+                vecs.append(fdr)
+                lengths.append(fdist)
+            i, j, dr, distance = torch.cat(firsts), torch.cat(seconds), torch.cat(vecs), torch.cat(lengths)
         weight = switch_polynomial(distance, self.switch_on, self.cutoff)
         # by component: the pair search computes dr so (dr.t() is contiguous for one frame)
-        unit = (vecs[0] if n_frames == 1 else torch.cat(vecs)).t() / distance
+        unit = dr.t() / distance
         return MolecularGraph(torch.cat([j, i]), torch.cat([i, j]), torch.cat([weight, weight]),
                               torch.cat([distance, distance]), torch.cat([unit, -unit], dim=1))
 

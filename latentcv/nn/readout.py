@@ -33,7 +33,15 @@ class ConfigurationReadout(torch.nn.Module):
 
     def forward(self, h: Tensor, frame: Tensor, n_frames: int) -> Tensor:
         """``h[M_total, node_dim]`` with the frame index of each molecule to ``z[n_frames, latent_dim]``."""
-        a = softmax(self.score(h), frame, num_nodes=n_frames, dim=0)
-        attended = scatter(a * h, frame, dim=0, dim_size=n_frames)
-        mean = scatter(h, frame, dim=0, dim_size=n_frames, reduce="mean")
-        return self.project(torch.cat([attended, mean], dim=-1))
+        score = self.score(h)
+        if n_frames == 1:
+            # One frame (an exported CV): the same sums as plain reductions over all molecules, a
+            # handful of operations instead of PyG's scatters (whose softmax also uses detach(),
+            # which torch.jit.freeze deletes, so OpenMM would differentiate its maximum)
+            a = torch.softmax(score, dim=0)
+            pooled = torch.cat([a.t() @ h, h.mean(0, keepdim=True)], dim=-1)
+        else:
+            a = softmax(score, frame, num_nodes=n_frames, dim=0)
+            pooled = torch.cat([scatter(a * h, frame, dim=0, dim_size=n_frames),
+                                scatter(h, frame, dim=0, dim_size=n_frames, reduce="mean")], dim=-1)
+        return self.project(pooled)

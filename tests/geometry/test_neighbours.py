@@ -41,6 +41,21 @@ def test_dense_and_cell_list_equal_brute_force(n, triclinic):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("triclinic", [False, True])
+def test_three_cells_per_axis_find_each_pair_once(triclinic):
+    """With 3 cells along an axis the offsets +1 and -1 reach the two other cells across the
+    periodic boundary; half of the neighbourhood must still find every pair exactly once."""
+    rng = np.random.default_rng(21 + triclinic)
+    box = random_box(rng, triclinic)
+    cutoff = float(box_widths(box).min()) / 3.2
+    assert min(int(w) for w in torch.floor(box_widths(box) / cutoff)) == 3
+    points = random_points(rng, 300, box)
+    cells = neighbour_pairs_cell_list(points, box, cutoff)
+    assert_pairs_match_brute_force(cells, points, box, cutoff)
+    for a, b in zip(neighbour_pairs_dense(points, box, cutoff), cells):
+        assert torch.equal(a, b)
+
+
 def test_cell_list_with_few_cells_falls_back_to_dense():
     rng = np.random.default_rng(3)
     box = random_box(rng, triclinic=True)

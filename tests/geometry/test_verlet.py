@@ -56,7 +56,27 @@ def test_gradients_equal_those_of_a_new_search() -> None:
     assert pairs.searches == 1
 
 
-def test_a_new_box_or_system_searches_again() -> None:
+@pytest.mark.parametrize("triclinic", [False, True])
+def test_barostat_moves_keep_the_list(triclinic) -> None:
+    """Boxes strained by a fraction of a percent with the points scaled alike, as a Monte Carlo
+    barostat does (and back, as after a rejected move), mixed with small moves: the kept list gives
+    what a new search gives, and no new search is made."""
+    rng = np.random.default_rng(8 + triclinic)
+    box = random_box(rng, triclinic)
+    cutoff = float(box_widths(box).min()) / 4.0
+    points = random_points(rng, 200, box)
+    pairs = VerletPairs(cutoff, SKIN)
+    pairs(points, box)
+    for step in range(6):
+        scale = torch.as_tensor(1.0 + rng.uniform(-0.003, 0.003, 3), dtype=box.dtype)  # anisotropic
+        trial = box * scale.unsqueeze(1) if step % 2 == 0 else box  # every other move is rejected
+        moved = points @ torch.linalg.solve(box, trial) + torch.as_tensor(rng.normal(0.0, 0.002, points.shape),
+                                                                            dtype=points.dtype)
+        _assert_same(pairs(moved, trial), neighbour_pairs(moved, trial, cutoff))
+    assert pairs.searches == 1
+
+
+def test_a_new_system_or_a_strained_box_searches_again() -> None:
     rng = np.random.default_rng(3)
     box = random_box(rng, triclinic=False)
     points = random_points(rng, 150, box)
@@ -64,11 +84,12 @@ def test_a_new_box_or_system_searches_again() -> None:
     pairs(points, box)
     pairs(points, box)
     assert pairs.searches == 1
-    scaled_box, scaled = box * 1.002, points * 1.002  # a barostat move
+    # a 20 % strain uses up the skin ((0.4 + 0.1) x 0.2 x sqrt(3) > 0.1)
+    scaled_box, scaled = box * 1.2, points * 1.2
     _assert_same(pairs(scaled, scaled_box), neighbour_pairs(scaled, scaled_box, 0.4))
     assert pairs.searches == 2
-    fewer = points[:100]
-    _assert_same(pairs(fewer, box), neighbour_pairs(fewer, box, 0.4))
+    fewer = scaled[:100]
+    _assert_same(pairs(fewer, scaled_box), neighbour_pairs(fewer, scaled_box, 0.4))
     assert pairs.searches == 3
 
 
@@ -81,6 +102,22 @@ def test_without_room_for_the_skin_every_call_searches() -> None:
     for _ in range(3):
         _assert_same(pairs(points, box), neighbour_pairs(points, box, cutoff))
     assert pairs.searches == 3
+
+
+def test_the_room_for_the_skin_is_checked_for_every_new_box() -> None:
+    """A box too narrow for ``cutoff + skin`` makes every call search; back in the wide box of the
+    last list search, that list serves again (the check is redone whenever the box changes)."""
+    rng = np.random.default_rng(7)
+    wide = random_box(rng, triclinic=True)
+    cutoff = float(box_widths(wide).min()) / 2.0 - 2.0 * SKIN
+    narrow = wide * (2.0 * (cutoff + 0.5 * SKIN) / float(box_widths(wide).min()))  # room for the cutoff only
+    points = random_points(rng, 100, wide)
+    pairs = VerletPairs(cutoff, SKIN)
+    expected_searches = [1, 1, 2, 3, 3, 3]
+    for box, searches in zip([wide, wide, narrow, narrow, wide, wide], expected_searches):
+        fitted = points @ torch.linalg.solve(wide, box)  # the same fractional coordinates
+        _assert_same(pairs(fitted, box), neighbour_pairs(fitted, box, cutoff))
+        assert pairs.searches == searches
 
 
 def test_scripted_and_saved_it_keeps_its_list(tmp_path) -> None:

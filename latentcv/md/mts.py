@@ -38,18 +38,19 @@ compare a short run with and without ``--mts`` before production. Measured in
 ``tests/md/test_mts.py`` (288 TIP4P/Ice molecules, NVE, 2 fs leapfrog steps, 200 fs, energy spread
 against the same integrator without the bias):
 
-- the shipped ``models/ice-water-fast`` CV with 20 well-tempered hills at ``latentcv metad``'s
-  defaults (1 kJ/mol, the CV's suggested width σ = 0.013): K = 4 (8 fs) 3.0 and K = 8 (16 fs)
-  3.1 kJ/mol against 3.2 without the bias, the bias crossed from 1.0 to 7.4 kJ/mol (an earlier
-  fast model with a 0.5 nm cutoff: 3.4 and 2.4 against 3.9; most variants with a 0.40 or 0.42 nm
-  cutoff came out steeper and failed at K = 8, see the README);
+- the shipped ``models/ice-water-fast`` CV (0.41 nm cutoff) with 20 well-tempered hills at
+  ``latentcv metad``'s defaults (1 kJ/mol, the CV's suggested width σ = 0.019): K = 4 (8 fs)
+  2.8-5.2 kJ/mol against 3.2-4.1 without the bias in 4 runs, a bias of 0.3-8.6 kJ/mol crossed; K = 8
+  (16 fs) 8.9-38 kJ/mol in 4 runs out of 5. The earlier fast models with a 0.45 and a 0.5 nm cutoff
+  kept K = 8 too (3.1 against 3.2, 2.4 against 3.9); most variants with a 0.40-0.43 nm cutoff came
+  out steeper and failed at K = 8, see the README;
 - the same with ``models/ice-water`` (σ = 0.030, a bias crossed over 7 kJ/mol; measured once with
   the test's procedure, not a test): K = 4 4.7 and K = 8 8.8 kJ/mol against 2.9 without the bias;
 - a stress case, narrow hills (σ = 0.005, 5 kJ/mol) on a steep untrained CV: K = 2 (4 fs) 12.1
   against 10.5 kJ/mol, but K = 4 (8 fs) 61 against 10.5: there the impulses heat the system.
 
-So K = 4 is a reasonable default with hills as wide as the suggested σ; K = 8 suits the fast model
-but not ``ice-water``, whose CV is steeper; narrower hills need a smaller K. With Langevin dynamics
+So K = 4 is a reasonable default with hills as wide as the suggested σ; K = 8 heats with both
+shipped CVs; narrower hills need a smaller K. With Langevin dynamics
 the thermostat absorbs some of the error, which then shows as a raised temperature rather than as
 energy drift.
 """

@@ -145,10 +145,10 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     # one run of candidates per (point, cell): candidate k of run r is by_cell[start[cell r] + k]
     length = count.index_select(0, around_cell)
     end = torch.cumsum(length, 0)
-    total = int(end[-1])
+    total = int(length.sum())
     run_start = torch.repeat_interleave(start.index_select(0, around_cell) - (end - length), length, output_size=total)
     j = by_cell.index_select(0, torch.arange(total, device=device) + run_start)
-    i = torch.repeat_interleave(torch.arange(n, device=device), length.view(n, -1).sum(1), output_size=total)
+    i = torch.repeat_interleave(torch.arange(n, device=device), length.view(n, offsets.shape[0]).sum(1), output_size=total)
     own_cell = torch.zeros(n, offsets.shape[0], dtype=torch.bool, device=device)
     own_cell[:, 0] = True
     own_cell = torch.repeat_interleave(own_cell.reshape(-1), length, output_size=total)

@@ -56,6 +56,12 @@ def test_three_cells_per_axis_find_each_pair_once(triclinic):
         assert torch.equal(a, b)
 
 
+def test_cell_list_without_points():
+    box = torch.diag(torch.tensor([3.0, 3.0, 3.0]))
+    i, j, dr, dist = neighbour_pairs_cell_list(torch.zeros(0, 3), box, 0.5)
+    assert i.shape == j.shape == dist.shape == (0,) and dr.shape == (0, 3)
+
+
 def test_cell_list_with_few_cells_falls_back_to_dense():
     rng = np.random.default_rng(3)
     box = random_box(rng, triclinic=True)

@@ -102,8 +102,9 @@ class VerletPairs(torch.nn.Module):
         if not (_same(points, self.reference, values=False) and _same(box, self.reference_box, values=False)):
             return True
         budget = self.skin
-        moved = points - self.reference
-        if not torch.equal(box, self.reference_box):
+        if torch.equal(box, self.reference_box):
+            moved = points - self.reference
+        else:
             scaling = torch.linalg.solve(self.reference_box, box)  # B0⁻¹ B = I + M
             strain = scaling - torch.eye(3, dtype=box.dtype, device=box.device)
             budget = budget - (self.cutoff + self.skin) * float(torch.linalg.matrix_norm(strain))

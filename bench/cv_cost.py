@@ -139,8 +139,8 @@ def scaling(rows: Sequence[dict[str, Any]], device: str) -> dict[str, Any] | Non
     return result
 
 
-def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
-    """Time against molecules (log-log) per device, with a linear-scaling guide."""
+def plot(rows: Sequence[dict[str, Any]], model: str, out: Path) -> Path:
+    """Time against molecules (log-log) per device for ``model``, with a linear-scaling guide."""
     fig, ax = new_figure()
     for device in dict.fromkeys(r["device"] for r in rows):
         mine = sorted((r for r in rows if r["device"] == device), key=lambda r: r["molecules"])
@@ -158,7 +158,7 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> Path:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("TIP4P/Ice molecules")
     ax.set_ylabel("CV value + gradient (ms)")
-    ax.set_title(f"latent CV cost (squares: cell list, > {DENSE_MAX_POINTS} molecules)", fontsize=9)
+    ax.set_title(f"{model} CV cost (squares: cell list, > {DENSE_MAX_POINTS} molecules)", fontsize=9)
     ax.legend(fontsize=8)
     return save_figure(fig, out, NAME)
 
@@ -215,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "what": "exported progress CV (openmm_cv0.pt, float32 inside), forward + backward, median over repeats; "
                 "median_ms with the molecular pair list kept between calls (MD between pair searches), search_ms "
                 "exported with --pair-skin 0 (a neighbour search in every call)",
+        "model": str(args.model),
         "threads": args.threads,
         "constrained_bonds": args.constrained_bonds,
         "keep_freed_memory": kept,
@@ -227,10 +228,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for device, result in payload["scaling"].items():
         if result is not None:
             target = f", target <= {result['target_max']:g}" if "target_max" in result else ""
-            print(f"{device}: t({result['to_molecules']})/t({result['from_molecules']}) = {result['ratio']:.2f} wall, "
+            print(f"{device}, model {args.model.name}: t({result['to_molecules']})/t({result['from_molecules']}) = "
+                  f"{result['ratio']:.2f} wall, "
                   f"{result['cpu_ratio']:.2f} cpu (linear {result['linear_ratio']:.2f}{target})")
     write_json(args.out, NAME, payload)
-    plot(rows, args.out)
+    plot(rows, args.model.name, args.out)
     return payload
 
 

@@ -141,8 +141,8 @@ def _whole_cycles(steps: int, mts: int) -> int:
     return -(-steps // mts) * mts
 
 
-def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path) -> Path:
-    """ns/day without and with the bias (per MTS factor), and the ratio against the target."""
+def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, model: str, out: Path) -> Path:
+    """ns/day without and with the bias of ``model`` (per MTS factor), and the ratio against the target."""
     fig, ax = new_figure(6.0, 4.0)
     labels = ["no bias"] + [f"bias, mts {r['mts']}" for r in rows]
     speeds = [plain] + [r.get("biased_ns_day", 0.0) for r in rows]
@@ -152,7 +152,7 @@ def plot(rows: Sequence[dict[str, Any]], plain: float, target: float, out: Path)
         ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom")
     ax.axhline(target * plain, color="C3", ls="--", label=f"target ratio {target:g}")
     ax.set_ylabel("ns/day")
-    ax.set_title("MD throughput with the latent-CV bias (numbers: ratio to no bias)", fontsize=9)
+    ax.set_title(f"MD throughput with the {model} bias (numbers: ratio to no bias)", fontsize=9)
     ax.legend(fontsize=8)
     return save_figure(fig, out, NAME)
 
@@ -226,10 +226,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         plain = plain_simulation(ice, platform, args.warmup, args.barostat_interval)
         rows = [biased_row(ice, platform, plain, k, args) for k in args.mts]
     plain_ns_day = float(np.mean([row["plain_ns_day"] for row in rows if "plain_ns_day" in row] or [0.0]))
-    print(f"{platform}, {ice.n_molecules} molecules; target ratio >= {target:g} (published anchor 0.04)")
+    print(f"{platform}, {ice.n_molecules} molecules, model {args.model.name}; target ratio >= {target:g} "
+          "(published anchor 0.04)")
     payload = {
         "benchmark": NAME,
         "platform": platform,
+        "model": str(args.model),
         "requested_molecules": requested,
         "molecules": ice.n_molecules,
         "particles": int(np.asarray(ice.structure.positions).shape[0]),
@@ -249,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "rows": rows,
     }
     write_json(args.out, NAME, payload)
-    plot(rows, payload["plain_ns_day"], target, args.out)
+    plot(rows, payload["plain_ns_day"], target, args.model.name, args.out)
     return payload
 
 

@@ -41,6 +41,7 @@ def test_cv_cost_dense_and_cell_list(tmp_path):
     bench_module("cv_cost").main(["--sizes", "64", "128", "576", "--repeats", "2", "--warmup", "1",
                                   "--devices", "cpu", "--out", str(tmp_path)])
     result = written(tmp_path, "cv_cost")
+    assert Path(result["model"]).name == "ice-water"  # the default, recorded with the numbers
     assert [(r["molecules"], r["neighbours"]) for r in result["rows"]] == [(288, "dense"), (576, "cell list")]
     for row in result["rows"]:
         assert row["particles"] == 4 * row["molecules"]
@@ -55,6 +56,7 @@ def test_md_overhead_with_and_without_mts(tmp_path):
                                       "--warmup", "2", "--mts", "1", "2", "--out", str(tmp_path)])
     result = written(tmp_path, "md_overhead")
     assert result["platform"] == "CPU" and result["molecules"] == 288 and result["torch_threads"] == 1
+    assert Path(result["model"]).name == "ice-water"  # the default, recorded with the numbers
     assert result["plain_ns_day"] > 0
     assert [row["mts"] for row in result["rows"]] == [1, 2]
     for row in result["rows"]:

@@ -178,6 +178,9 @@ class HierarchicalEncoder(torch.nn.Module):
         self.inter = torch.nn.ModuleList(
             [SmoothGraphAttention(c.node_dim, edge_dim, c.heads) for _ in range(c.inter_layers)]
         )
+        # edge features of a pair seen from its second molecule = edge_reversal @ those seen from the first
+        reversal = torch.block_diag(torch.eye(c.distance_basis), self.directions.reversal())
+        self.register_buffer("edge_reversal", reversal, persistent=False)
         self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
         self.pairs = VerletPairs(c.cutoff)  # skin 0 (a search per call) unless set for export
         for name in ("features", "masses"):
@@ -318,13 +321,15 @@ class HierarchicalEncoder(torch.nn.Module):
     def edge_features(self, graph: MolecularGraph, u: Tensor) -> Tensor:
         """Switching-weighted invariant features ``[E, edge_dim]`` of the graph's edges: the distance
         expansion and the orientation relations of the molecules' direction vectors ``u[B M,
-        directions, 3]``. Computed once per pair and mirrored for the reversed second half."""
+        directions, 3]``. Computed once per pair; the reversed second half takes them through
+        ``edge_reversal`` (the relations seen from the other molecule, the same distance)."""
         pairs = graph.src.shape[0] // 2
-        weight = graph.weight[:pairs]
-        # assembled feature-major, [edge_dim, E], where every product runs over contiguous edges
-        radial = weight * self.distance_basis(graph.distance[:pairs]).t()
-        forward, reverse = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:, :pairs])
-        return torch.cat([torch.cat([radial, weight * forward]), torch.cat([radial, weight * reverse])], dim=1).t()
+        # assembled feature-major, [edge_dim, P], where every product runs over contiguous pairs
+        radial = self.distance_basis(graph.distance[:pairs]).t()
+        relations = self.directions.relations(u, graph.dst[:pairs], graph.src[:pairs], graph.unit[:, :pairs])
+        forward = graph.weight[:pairs] * torch.cat([radial, relations])
+        reverse = self.edge_reversal.to(forward.dtype) @ forward
+        return torch.cat([forward, reverse], dim=1).t()
 
     def whole_molecules(self, positions: Tensor, box: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Whole molecules ``[B, n, 3]``, their centres ``[B, M, 3]`` and the atoms' offsets from
@@ -335,6 +340,8 @@ class HierarchicalEncoder(torch.nn.Module):
 
     def frame_atom_mol(self, n_frames: int) -> Tensor:
         """Molecule of each atom of B stacked frames ``[B n]``, offset by f M in frame f."""
+        if n_frames == 1:
+            return self.atom_mol
         n_atoms, n_mol = self.atom_mol.shape[0], self.species.shape[0]
         frame_atoms = torch.arange(n_frames, device=self.atom_mol.device).repeat_interleave(n_atoms)
         return self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
@@ -373,10 +380,10 @@ class HierarchicalEncoder(torch.nn.Module):
         if self.bonds_fixed():
             _, centres, offsets = self.whole_molecules(positions, box)
             atom_mol = self.frame_atom_mol(n_frames)
-            nodes = self.fixed_nodes.to(positions.dtype).repeat(n_frames, 1)
-            g = self.fixed_direction_weights.to(positions.dtype).repeat(n_frames, 1)
-            atoms0 = self.intra.embed(self.features.to(positions.dtype)).repeat(n_frames, 1)
-            bond_length = self.fixed_bond_length.to(positions.dtype).repeat(n_frames)
+            nodes = _stacked(self.fixed_nodes.to(positions.dtype), n_frames)
+            g = _stacked(self.fixed_direction_weights.to(positions.dtype), n_frames)
+            atoms0 = _stacked(self.intra.embed(self.features.to(positions.dtype)), n_frames)
+            bond_length = _stacked(self.fixed_bond_length.to(positions.dtype), n_frames)
             aux_loss = torch.zeros((), dtype=positions.dtype, device=positions.device)
         else:
             m = self.molecule_nodes(positions, box)
@@ -391,6 +398,14 @@ class HierarchicalEncoder(torch.nn.Module):
         h = nodes
         for layer in self.inter:
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
-        frame = torch.arange(n_frames, device=positions.device).repeat_interleave(n_mol)
+        frame = torch.div(torch.arange(n_frames * n_mol, device=positions.device), n_mol, rounding_mode="floor")
         z = self.readout(h, frame, n_frames)
         return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)
+
+
+def _stacked(rows: Tensor, n_frames: int) -> Tensor:
+    """``rows[k, ...]`` repeated for B frames along the first axis, ``[B k, ...]``; one frame (an
+    exported CV) takes them as they are, without a copy."""
+    if n_frames == 1:
+        return rows
+    return torch.cat([rows] * n_frames)

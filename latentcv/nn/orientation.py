@@ -45,8 +45,8 @@ class MolecularDirections(torch.nn.Module):
         v = scatter(g.unsqueeze(-1) * offsets.unsqueeze(1), atom_mol, dim=0, dim_size=n_mol)
         return v / torch.sqrt((v * v).sum(-1, keepdim=True) + self.epsilon**2)
 
-    def relations(self, u: Tensor, first: Tensor, second: Tensor, unit: Tensor) -> tuple[Tensor, Tensor]:
-        """Invariants ``[relation_dim, P]`` of molecule pairs, seen from each end.
+    def relations(self, u: Tensor, first: Tensor, second: Tensor, unit: Tensor) -> Tensor:
+        """Invariants ``[relation_dim, P]`` of molecule pairs, seen from the first molecule.
 
         Parameters
         ----------
@@ -59,10 +59,9 @@ class MolecularDirections(torch.nn.Module):
 
         Returns
         -------
-        forward, reverse : Tensor[relation_dim, P]
-            ``(u_ik·u_jl, u_ik·r̂, u_jl·r̂)`` for the edge seen from i (r̂ from i to j), and the same
-            invariants seen from j (r̂ from j to i): the transposed products and the negated,
-            swapped projections. Pairs run along the last axis (transpose for one row per pair).
+        Tensor[relation_dim, P]
+            ``(u_ik·u_jl for k, l; u_ik·r̂; u_jl·r̂)``, pairs along the last axis (transpose for one
+            row per pair). Seen from j they are ``reversal() @`` these.
         """
         k = self.directions
         # One Gram matrix per pair of the vectors (u_i1 .. u_iK, r̂) against (u_j1 .. u_jK, r̂), laid
@@ -72,7 +71,18 @@ class MolecularDirections(torch.nn.Module):
         a = torch.cat([u.index_select(0, first).permute(1, 2, 0), unit.unsqueeze(0)])
         b = torch.cat([u.index_select(0, second).permute(1, 2, 0), unit.unsqueeze(0)])
         gram = (a.unsqueeze(1) * b.unsqueeze(0)).sum(2)  # [K+1, K+1, P]
-        mutual, along_i, along_j = gram[:k, :k], gram[:k, k], gram[k, :k]
-        forward = torch.cat([mutual.reshape(k * k, -1), along_i, along_j])
-        reverse = torch.cat([mutual.transpose(0, 1).reshape(k * k, -1), -along_j, -along_i])
-        return forward, reverse
+        return torch.cat([gram[:k, :k].reshape(k * k, -1), gram[:k, k], gram[k, :k]])
+
+    def reversal(self) -> Tensor:
+        """The signed permutation ``[relation_dim, relation_dim]`` that turns the relations of a pair
+        seen from i (:meth:`relations` of i, j, r̂) into those seen from j (of j, i, -r̂): the mutual
+        products transposed, the projections swapped and negated. Exact, as every entry is 0 or ±1."""
+        k = self.directions
+        n = self.relation_dim
+        matrix = torch.zeros(n, n)
+        for a in range(k):
+            for b in range(k):
+                matrix[a * k + b, b * k + a] = 1.0
+            matrix[k * k + a, k * k + k + a] = -1.0
+            matrix[k * k + k + a, k * k + a] = -1.0
+        return matrix

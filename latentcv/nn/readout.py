@@ -35,11 +35,12 @@ class ConfigurationReadout(torch.nn.Module):
         """``h[M_total, node_dim]`` with the frame index of each molecule to ``z[n_frames, latent_dim]``."""
         score = self.score(h)
         if n_frames == 1:
-            # One frame (an exported CV): the same sums as plain reductions over all molecules, a
-            # handful of operations instead of PyG's scatters (whose softmax also uses detach(),
+            # One frame (an exported CV): both sums as one product over all molecules, a handful of
+            # operations instead of PyG's scatters (whose softmax also uses detach(),
             # which torch.jit.freeze deletes, so OpenMM would differentiate its maximum)
             a = torch.softmax(score, dim=0)
-            pooled = torch.cat([a.t() @ h, h.mean(0, keepdim=True)], dim=-1)
+            weights = torch.cat([a, torch.full_like(a, 1.0 / h.shape[0])], dim=1)  # attention, mean
+            pooled = (weights.t() @ h).reshape(1, -1)
         else:
             a = softmax(score, frame, num_nodes=n_frames, dim=0)
             pooled = torch.cat([scatter(a * h, frame, dim=0, dim_size=n_frames),

@@ -46,6 +46,21 @@ def test_latents_equal_the_full_encoders_on_rigid_molecules(pooling: str) -> Non
     torch.testing.assert_close(b.atoms0, a.atoms0, rtol=0.0, atol=0.0)
 
 
+def test_batches_of_frames_stack_the_stored_rows() -> None:
+    """Two frames at once (the second translated, so that molecules wrap differently) give what the
+    full encoder gives for the same batch: the stored rows are repeated per frame (relative 1e-12)."""
+    system, full, fixed = _encoders("mean")
+    frames = torch.stack([system.positions, system.positions + torch.tensor([0.31, -0.17, 0.05], dtype=torch.float64)])
+    boxes = torch.stack([system.box, system.box])
+    with torch.no_grad():
+        a, b = full(frames, boxes), fixed(frames, boxes)
+    assert b.z.shape[0] == 2 and b.h.shape[0] == 2 * system.species.shape[0]
+    torch.testing.assert_close(b.z, a.z, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(b.h, a.h, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(b.bond_length, a.bond_length, rtol=1e-12, atol=0.0)
+    torch.testing.assert_close(b.atoms0, a.atoms0, rtol=0.0, atol=0.0)
+
+
 def test_net_force_and_torque_on_each_molecule_equal_the_full_encoders() -> None:
     system, full, fixed = _encoders()
     g_full, g_fixed = _molecule_gradients(full, system), _molecule_gradients(fixed, system)

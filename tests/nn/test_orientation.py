@@ -19,7 +19,7 @@ def test_relations_are_the_dot_products_they_name() -> None:
     for k in (1, 2, 3):
         directions = MolecularDirections(4, k).double()
         u, first, second, unit = _vectors(7, k, 11, seed=k)
-        forward, _ = directions.relations(u, first, second, unit)
+        forward = directions.relations(u, first, second, unit)
         assert forward.shape == (directions.relation_dim, 11)
         for p in range(11):
             ui, uj, r = u[first[p]], u[second[p]], unit[:, p]
@@ -27,15 +27,17 @@ def test_relations_are_the_dot_products_they_name() -> None:
             torch.testing.assert_close(forward[:, p], expected, rtol=0, atol=1e-14)
 
 
-def test_reverse_is_the_pair_seen_from_the_other_end() -> None:
-    """reverse of (i, j, r̂) equals forward of (j, i, -r̂), bit for bit, gradients included."""
-    directions = MolecularDirections(4, 2).double()
-    u, first, second, unit = _vectors(9, 2, 20, seed=5)
-    u.requires_grad_(True)
-    _, reverse = directions.relations(u, first, second, unit)
-    forward_swapped, _ = directions.relations(u, second, first, -unit)
-    assert torch.equal(reverse, forward_swapped)
-    weights = torch.randn(reverse.shape, dtype=torch.float64)
-    (grad_reverse,) = torch.autograd.grad((weights * reverse).sum(), u)
-    (grad_swapped,) = torch.autograd.grad((weights * forward_swapped).sum(), u)
-    torch.testing.assert_close(grad_reverse, grad_swapped, rtol=0, atol=1e-14)
+def test_reversal_gives_the_pair_seen_from_the_other_end() -> None:
+    """reversal() @ relations of (i, j, r̂) equals the relations of (j, i, -r̂), bit for bit (its entries
+    are 0 and ±1), gradients included, for K = 1, 2, 3."""
+    for k in (1, 2, 3):
+        directions = MolecularDirections(4, k).double()
+        u, first, second, unit = _vectors(9, k, 20, seed=5 + k)
+        u.requires_grad_(True)
+        reverse = directions.reversal().double() @ directions.relations(u, first, second, unit)
+        forward_swapped = directions.relations(u, second, first, -unit)
+        assert torch.equal(reverse, forward_swapped)
+        weights = torch.randn(reverse.shape, dtype=torch.float64)
+        (grad_reverse,) = torch.autograd.grad((weights * reverse).sum(), u)
+        (grad_swapped,) = torch.autograd.grad((weights * forward_swapped).sum(), u)
+        torch.testing.assert_close(grad_reverse, grad_swapped, rtol=0, atol=1e-14)

@@ -343,8 +343,7 @@ class HierarchicalEncoder(torch.nn.Module):
         if n_frames == 1:
             return self.atom_mol
         n_atoms, n_mol = self.atom_mol.shape[0], self.species.shape[0]
-        frame_atoms = torch.arange(n_frames, device=self.atom_mol.device).repeat_interleave(n_atoms)
-        return self.atom_mol.repeat(n_frames) + frame_atoms * n_mol
+        return self.atom_mol.repeat(n_frames) + _frame_of_rows(n_frames, n_atoms, self.atom_mol.device) * n_mol
 
     def stage_one(self, positions: Tensor, box: Tensor) -> AtomStage:
         """Whole molecules, centres and stage-1 atom embeddings of B frames (``positions[B, n, 3]``,
@@ -398,9 +397,14 @@ class HierarchicalEncoder(torch.nn.Module):
         h = nodes
         for layer in self.inter:
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
-        frame = torch.div(torch.arange(n_frames * n_mol, device=positions.device), n_mol, rounding_mode="floor")
+        frame = _frame_of_rows(n_frames, n_mol, positions.device)
         z = self.readout(h, frame, n_frames)
         return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)
+
+
+def _frame_of_rows(n_frames: int, rows: int, device: torch.device) -> Tensor:
+    """Frame index ``[B rows]`` (int64) of each row of B stacked frames of ``rows`` rows each."""
+    return torch.div(torch.arange(n_frames * rows, device=device), rows, rounding_mode="floor")
 
 
 def _stacked(rows: Tensor, n_frames: int) -> Tensor:

@@ -1,24 +1,41 @@
 # latentcv: `make demo` runs the pipeline on small built-in data, `make test` runs the tests.
-# Both create .venv when it is missing or when pyproject.toml changed (stamp = hash of the spec).
+# Both create .venv when it is missing or when pyproject.toml or requirements.lock changed (stamp =
+# hash of both). The venv installs the exact versions of requirements.lock; `make lock` refreshes
+# that file on purpose from pyproject.toml's ranges (docs/design.md, "The locked environment").
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-SPEC_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
+LOCK := requirements.lock
+SPEC_HASH := $(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(SPEC_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: venv plumed test test-all demo doctor clean
+.PHONY: venv lock plumed test test-all demo doctor clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c $(LOCK) --upgrade pip
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $@
+
+# Resolve pyproject.toml's ranges afresh in a scratch venv and write every installed version to
+# requirements.lock. Run it on purpose (new dependency, wanted upgrade), then `make test`, and
+# commit the lock with the change that needed it.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[test,docs]'
+	{ echo "# Exact versions that make test passes with; written by make lock from pyproject.toml's ranges."; \
+	  echo "# make venv installs through it (pip -c). Users who pip install latentcv keep the ranges."; \
+	  .venv-lock/bin/python -m pip freeze --all --exclude-editable; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .venv-lock
 
 # PLUMED with libtorch, built once per machine into ~/.cache/latentcv (see latentcv/md/plumed_build.py).
 plumed: venv

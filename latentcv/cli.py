@@ -1,17 +1,20 @@
 """The ``latentcv`` command: argument parsing and dispatch only; the work lives in the package.
 
 Every problem a user can fix (a :class:`latentcv.errors.LatentCVError`) becomes one line on stderr
-and exit status 2, never a traceback.
+and exit status 2, never a traceback. Anything else is a fault of latentcv's: one line too, exit
+status 1, and the traceback when ``LATENTCV_TRACEBACK=1`` is set.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from latentcv import __version__
 from latentcv.errors import LatentCVError
+from latentcv.readers import reason
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -271,7 +274,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from latentcv.cv.evaluate import evaluate_cv
 
-    values, _ = evaluate_cv(args.cv, args.traj, args.top, args.out, forces=args.forces, stride=args.stride)
+    values, _ = evaluate_cv(args.cv, args.traj, args.top, args.out, forces=args.forces, stride=args.stride,
+                            engine=args.engine)
     print(f"{len(values)} frames: CV written to {args.out}" + (" (forces beside it)" if args.forces else ""))
     return 0
 
@@ -281,7 +285,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="evaluate an exported CV on a trajectory through the exported file itself",
         description="CV values per frame (and, with --forces, -dCV/dx per component) computed by the exported "
-        "openmm_cv<k>.pt files on every particle, as OpenMM will: check a CV before biasing with it.",
+        "files themselves: openmm_cv<k>.pt on every particle, as OpenMM will call them, or plumed_cv.ptc on "
+        "the row PLUMED's PYTORCH_MODEL passes (--engine plumed). Check a CV before biasing with it.",
     )
     p.add_argument("--cv", required=True, help="CV folder from `latentcv export`")
     p.add_argument("--traj", required=True, help="trajectory (any MDTraj format)")
@@ -289,6 +294,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="CSV to write (frame, one column per CV component)")
     p.add_argument("--forces", action="store_true", help="also write OUT_forces.npy: -dCV/dx, (frames, n_cv, N, 3)")
     p.add_argument("--stride", type=int, default=1, help="use every STRIDE-th frame")
+    p.add_argument("--engine", choices=("openmm", "plumed"), default="openmm",
+                   help="which exported file computes the CV: openmm_cv<k>.pt (default) or plumed_cv.ptc")
     p.set_defaults(func=_evaluate)
 def _report(args: argparse.Namespace) -> int:
     from latentcv.report.run import ReportConfig, run_report
@@ -446,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"latentcv {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a fault of latentcv's, not of the input: one line unless asked
+        if os.environ.get("LATENTCV_TRACEBACK"):
+            raise
+        print(f"latentcv {args.command}: internal error ({type(err).__name__}: {reason(err)}); rerun with "
+              "LATENTCV_TRACEBACK=1 for the traceback and report it", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from latentcv.data.specs import TrajectorySpec  # noqa: E402
 from latentcv.errors import InputError  # noqa: E402
 from latentcv.nn.bundle import load_bundle  # noqa: E402
 from latentcv.nn.latents import encode_frames, plot_latent  # noqa: E402
+from latentcv.readers import read_json_object, reading  # noqa: E402
 
 HEADS_FILE = "heads.json"
 METHODS = ("kmeans", "gmm", "nmc")
@@ -123,7 +124,9 @@ def load_basins(run: str | os.PathLike[str]) -> Basins:
     path = Path(run) / HEADS_FILE
     if not path.is_file():
         raise InputError(f"{Path(run)} has no {HEADS_FILE}: run `latentcv cluster --model {run} ...` first")
-    return Basins(**json.loads(path.read_text()))
+    data = read_json_object(path, "heads file of `latentcv cluster`")
+    with reading(path, "heads file of `latentcv cluster`"):
+        return Basins(**data)
 
 
 def _z_centres(method: str, z: np.ndarray, labels: np.ndarray, k: int, nmc_centres: np.ndarray,

@@ -9,7 +9,8 @@
     A working PLUMED input (POSITION per atom, CELL, PYTORCH_MODEL, PRINT, well-tempered METAD).
 ``CV_DIR/metadata.json``
     Atom indices, particle count, units, cutoffs, CV names and meanings, centres, training summary,
-    versions, a hash of the weights and, for a CV with fixed bonds (``latentcv export
+    versions, a hash of the weights, the SHA-256 of every TorchScript file (``file_sha256``, checked
+    by :func:`latentcv.cv.load.load`) and, for a CV with fixed bonds (``latentcv export
     --constrained-bonds``), the bonds (particle pairs) the MD must constrain and their lengths.
 
 Both engine files wrap the same scripted :class:`latentcv.cv.latent_cv.LatentCV`: there is no
@@ -19,8 +20,6 @@ second implementation of the CV for deployment.
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from latentcv.cv.heads import BiasNet
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.md.adapters import OpenMMCV, PlumedCV
 from latentcv.md.plumed_input import pytorch_model_lines
+from latentcv.readers import content_digest, file_digest
 
 METADATA = "metadata.json"
 PLUMED_MODEL = "plumed_cv.ptc"
@@ -78,14 +78,8 @@ class ComponentStats:
 
 
 def weights_hash(module: torch.nn.Module) -> str:
-    """SHA-256 of the module's parameters and buffers (order and values)."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        buffer = io.BytesIO()
-        torch.save(tensor.detach().cpu(), buffer)
-        digest.update(buffer.getvalue())
-    return digest.hexdigest()
+    """SHA-256 of the module's parameters and buffers (names, dtypes, shapes and values)."""
+    return content_digest(dict(module.state_dict()))
 
 
 def _atomic_save_script(module: torch.jit.ScriptModule, path: Path) -> None:
@@ -250,6 +244,7 @@ def export_cv(
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
         "weights_sha256": weights_hash(cv),
+        "file_sha256": {name: file_digest(out / name) for name in [openmm_file(k) for k in range(n_cv)] + [PLUMED_MODEL]},
         "versions": {"latentcv": __version__, "torch": torch.__version__},
         **(extra_metadata or {}),
     }

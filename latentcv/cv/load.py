@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import torch
 
 from latentcv.cv.export import METADATA, PLUMED_MODEL, ComponentStats
 from latentcv.errors import InputError
+from latentcv.readers import check_digest, file_digest, read_json_object, reading
 
 
 @dataclass
@@ -69,11 +69,11 @@ class ExportedCV:
 
     def openmm_module(self, k: int = 0) -> torch.jit.ScriptModule:
         """The scripted OpenMM module of component k (``forward(positions[N, 3], box[3, 3])``)."""
-        return torch.jit.load(str(self.openmm_path(k)), map_location="cpu")
+        return _load_script(self.openmm_path(k), "TorchScript CV for openmm-torch")
 
     def plumed_module(self) -> torch.jit.ScriptModule:
         """The scripted PLUMED module (``forward(x[1, 3 n + 9]) -> [1, n_cv]``)."""
-        return torch.jit.load(str(self.folder / PLUMED_MODEL), map_location="cpu")
+        return _load_script(self.folder / PLUMED_MODEL, "TorchScript CV for PLUMED's PYTORCH_MODEL")
 
     def check_particles(self, n_particles: int) -> None:
         """Raise InputError unless the CV was exported for a System of ``n_particles`` particles."""
@@ -96,10 +96,23 @@ def load(folder: str | os.PathLike[str]) -> ExportedCV:
     meta = path / METADATA
     if not meta.is_file():
         raise InputError(f"{path} is not an exported CV folder (no {METADATA}); run `latentcv export` first")
-    try:
-        metadata = json.loads(meta.read_text())
-    except json.JSONDecodeError as err:
-        raise InputError(f"{meta} is not valid JSON: {err}") from err
+    metadata = read_json_object(meta, "CV metadata file of `latentcv export`")
     if metadata.get("format") != "latentcv-cv/1":
         raise InputError(f"{meta} is not a latentcv CV (format {metadata.get('format')!r})")
-    return ExportedCV(path, metadata)
+    cv = ExportedCV(path, metadata)
+    with reading(meta, "CV metadata file of `latentcv export`"):  # the fields every reader uses
+        _ = cv.n_particles, cv.atoms, cv.names, [cv.openmm_path(k) for k in range(cv.n_components)]
+        digests = dict(metadata.get("file_sha256", {}))  # exports of earlier versions have none
+    for name, recorded in digests.items():
+        file = path / name
+        if not file.is_file():
+            raise InputError(f"{file} is missing from the exported CV folder: run `latentcv export` again")
+        check_digest(file, "exported TorchScript CV", recorded, file_digest(file))
+    return cv
+
+
+def _load_script(path: Path, what: str) -> torch.jit.ScriptModule:
+    if not path.is_file():
+        raise InputError(f"{path} is missing from the exported CV folder: run `latentcv export` again")
+    with reading(path, what):
+        return torch.jit.load(str(path), map_location="cpu")

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
 from latentcv.errors import InputError
+from latentcv.readers import reading
 
 ENERGY_COLUMN = "free_energy_kJ_mol"
 
@@ -72,19 +73,20 @@ def _from_metad_folder(folder: Path) -> PMF:
     fes, grid = folder / "fes.npy", folder / "grid.npz"
     if not fes.is_file() or not grid.is_file():
         raise InputError(f"{folder} is not a `latentcv metad` run folder with fes.npy and grid.npz")
-    with np.load(grid) as axes:
-        names = list(axes.files)
-        values = [np.asarray(axes[n], dtype=float) for n in names]
-    return PMF(names, values, np.asarray(np.load(fes), dtype=float), str(folder))
+    with reading(grid, "grid of a `latentcv metad` free energy (.npz)"):
+        with np.load(grid) as axes:
+            names = list(axes.files)
+            values = [np.asarray(axes[n], dtype=float) for n in names]
+    with reading(fes, "`latentcv metad` free energy (.npy)"):
+        energies = np.asarray(np.load(fes), dtype=float)
+    return PMF(names, values, energies, str(folder))
 
 
 def _from_csv(path: Path) -> PMF:
-    try:
+    with reading(path, f"PMF CSV (COMPONENT,...,{ENERGY_COLUMN})"):
         with open(path, newline="") as handle:
             rows = list(csv.reader(row for row in handle if not row.startswith("#")))
         header, data = rows[0], np.array(rows[1:], dtype=float)
-    except (OSError, IndexError, ValueError) as err:
-        raise InputError(f"cannot read the PMF CSV {path}: {err}") from None
     if len(header) < 2 or header[-1] != ENERGY_COLUMN or data.ndim != 2 or data.shape[1] != len(header):
         raise InputError(f"{path}: a PMF CSV needs a header 'COMPONENT[,COMPONENT...],{ENERGY_COLUMN}' and rows of "
                          "numbers")

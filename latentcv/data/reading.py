@@ -12,6 +12,7 @@ import numpy as np
 
 from latentcv.errors import InputError
 from latentcv.quiet import quiet_c_stdout
+from latentcv.readers import reading
 
 DEFAULT_CHUNK = 500
 """Frames read from disk at a time."""
@@ -60,7 +61,7 @@ def count_atoms(path: Path) -> int | None:
         (a truncated file).
     """
     name = path.name.lower()
-    try:
+    with reading(path, "trajectory"):
         if name.endswith(_TOPOLOGY_FORMATS):
             return md.load_topology(str(path)).n_atoms
         if not name.endswith(_STREAM_FORMATS):
@@ -68,8 +69,6 @@ def count_atoms(path: Path) -> int | None:
         with quiet_c_stdout(), md.open(str(path)) as handle:
             n_frames = len(handle)
             n_atoms = handle.read(n_frames=1)[0].shape[1]
-    except Exception as error:  # MDTraj raises many types for unreadable files
-        raise InputError(f"cannot read trajectory {path}: {error}") from error
     if name.endswith(".dcd") and _dcd_declared_frames(path) > n_frames:
         raise InputError(
             f"trajectory {path} is truncated: its header declares {_dcd_declared_frames(path)} "
@@ -134,15 +133,11 @@ def iter_frames(
     first = start
     expected = topology.n_atoms if atoms is None else len(atoms)
     while stop is None or first < stop:
-        try:
+        with reading(path, "trajectory"):
             with quiet_c_stdout():
-                piece = next(loader)
-        except StopIteration:
+                piece = next(loader, None)
+        if piece is None:
             return
-        except Exception as error:  # MDTraj raises many types for damaged files
-            raise InputError(
-                f"cannot read trajectory {path} (unreadable or truncated): {error}"
-            ) from error
         if piece.n_atoms != expected:
             raise InputError(
                 f"trajectory {path} has {piece.n_atoms} atoms per frame but the topology "

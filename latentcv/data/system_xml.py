@@ -12,7 +12,7 @@ import latentcv  # noqa: F401  (imports torch before anything can import openmmt
 import openmm
 from openmm import unit
 
-from latentcv.errors import InputError
+from latentcv.readers import read_openmm_xml
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,7 @@ def read_system_xml(path: Path) -> SystemParameters:
     InputError
         When the file is missing or is not a serialized System.
     """
-    if not path.is_file():
-        raise InputError(f"OpenMM System XML not found: {path}")
-    try:
-        system = openmm.XmlSerializer.deserialize(path.read_text())
-    except Exception as error:  # OpenMM raises plain Exception for malformed XML
-        raise InputError(f"cannot read OpenMM System XML {path}: {error}") from error
-    if not isinstance(system, openmm.System):
-        raise InputError(f"{path} holds a serialized {type(system).__name__}, not an OpenMM System")
+    system = read_openmm_xml(path, "System")
     n = system.getNumParticles()
     masses = np.array([system.getParticleMass(k).value_in_unit(unit.dalton) for k in range(n)])
     virtual = np.array([system.isVirtualSite(k) for k in range(n)]) | (masses == 0.0)

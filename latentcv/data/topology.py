@@ -10,6 +10,7 @@ import numpy as np
 from latentcv.data.features import MolecularTopology, build_molecular_topology
 from latentcv.data.system_xml import read_system_xml
 from latentcv.errors import InputError
+from latentcv.readers import reading
 
 
 def read_topology(
@@ -56,10 +57,8 @@ def read_topology(
         path, system_xml = pdb, path
     if not path.is_file():
         raise InputError(f"topology file not found: {path}")
-    try:
+    with reading(path, "topology"):
         file_topology = md.load_topology(str(path))
-    except Exception as error:  # MDTraj raises many types for unreadable files
-        raise InputError(f"cannot read topology {path}: {error}") from error
     system = None if system_xml is None else read_system_xml(Path(system_xml))
     if system is not None and len(system.masses) != file_topology.n_atoms:
         raise InputError(

@@ -41,14 +41,16 @@ from latentcv.md.metad_plots import plot_cv_time, plot_free_energy
 from latentcv.md.mts import make_integrator
 from latentcv.md.platforms import pick_platform
 from latentcv.md.torch_threads import CPU_PLATFORMS, limit_torch_threads_for_platform
+from latentcv.readers import read_openmm_xml, reading
 from latentcv.systems.structure import Structure, read_pdb
 from latentcv.training.checkpoint import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
 
-def _read_inputs(config: MetadConfig) -> tuple[str, Structure, ExportedCV]:
-    """System XML text, PDB structure and CV folder, checked against each other."""
+def _read_inputs(config: MetadConfig) -> tuple[openmm.System, Structure, ExportedCV, openmm.State | None]:
+    """The System, PDB structure, CV folder and starting State (None without ``config.state``),
+    checked against each other."""
     for path, what in ((config.system_xml, "system XML"), (config.pdb, "PDB"), (config.state, "state XML")):
         if path is not None and not Path(path).is_file():
             raise InputError(f"{what} file not found: {path}")
@@ -57,12 +59,9 @@ def _read_inputs(config: MetadConfig) -> tuple[str, Structure, ExportedCV]:
         if cv.component(k)["name"] == ENERGY_COMPONENT:
             raise InputError(f"component {k} of {config.cv} is a bias energy (bias_net, kJ/mol), not a CV: bias "
                              f"another component, or add {cv.openmm_path(k).name} to the System as a TorchForce")
-    try:
+    with reading(config.pdb, "PDB file"):
         structure = read_pdb(config.pdb)
-    except Exception as err:  # OpenMM's PDB reader raises several types
-        raise InputError(f"cannot read PDB {config.pdb}: {err}") from err
-    xml = Path(config.system_xml).read_text()
-    system = _deserialize(xml, config.system_xml)
+    system = read_openmm_xml(config.system_xml, "System")
     n_particles = system.getNumParticles()
     if structure.positions.shape[0] != n_particles:
         raise InputError(
@@ -70,17 +69,15 @@ def _read_inputs(config: MetadConfig) -> tuple[str, Structure, ExportedCV]:
         )
     cv.check_particles(n_particles)
     check_fixed_bonds(system, cv)
-    return xml, structure, cv
-
-
-def _deserialize(xml: str, path: str) -> openmm.System:
-    try:
-        system = openmm.XmlSerializer.deserialize(xml)
-    except Exception as err:  # OpenMMException or a SWIG type error for other XML
-        raise InputError(f"cannot read the OpenMM System {path}: {err}") from err
-    if not isinstance(system, openmm.System):
-        raise InputError(f"{path} is not an OpenMM System XML")
-    return system
+    state = None
+    if config.state is not None:
+        state = read_openmm_xml(config.state, "State")
+        with reading(config.state, "OpenMM State XML with positions"):
+            n_state = len(state.getPositions())
+        if n_state != n_particles:
+            raise InputError(f"the State {config.state} has {n_state} particles, the System {config.system_xml} "
+                             f"has {n_particles}")
+    return system, structure, cv, state
 
 
 def _prepare_folder(config: MetadConfig, resume: bool) -> MetadFiles:
@@ -99,9 +96,10 @@ def _prepare_folder(config: MetadConfig, resume: bool) -> MetadFiles:
     return files
 
 
-def _biased_system(config: MetadConfig, xml: str, cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics]:
-    """The System with the metadynamics bias on the chosen components."""
-    system = _deserialize(xml, config.system_xml)
+def _biased_system(config: MetadConfig, unbiased: openmm.System,
+                   cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics]:
+    """A copy of the System with the metadynamics bias on the chosen components."""
+    system = openmm.XmlSerializer.clone(unbiased)
     if config.barostat_interval is not None and not set_barostat_interval(system, config.barostat_interval):
         raise InputError(f"--barostat-interval: {config.system_xml} has no barostat (constant volume)")
     sigmas = config.sigma or (None,) * len(config.components)
@@ -117,19 +115,20 @@ def _biased_system(config: MetadConfig, xml: str, cv: ExportedCV) -> tuple[openm
     return system, metad
 
 
-def _start(config: MetadConfig, simulation: app.Simulation, xml: str, structure: Structure) -> None:
-    """Positions and velocities of a new run: from ``config.state``, or the PDB minimised without the
-    bias and Maxwell-Boltzmann velocities."""
-    if config.state is not None:
-        simulation.loadState(config.state)
+def _start(config: MetadConfig, simulation: app.Simulation, system: openmm.System, structure: Structure,
+           state: openmm.State | None) -> None:
+    """Positions and velocities of a new run: from ``state`` (``config.state``), or the PDB minimised
+    without the bias and Maxwell-Boltzmann velocities."""
+    if state is not None:
+        simulation.context.setState(state)
         simulation.context.setTime(0.0)
         simulation.currentStep = 0
         return
-    unbiased = make_simulation(structure.topology, _deserialize(xml, config.system_xml), config.temperature,
+    unbiased = make_simulation(structure.topology, openmm.XmlSerializer.clone(system), config.temperature,
                                config.seed, config.platform)
     minimise(unbiased, structure.positions)
-    state = unbiased.context.getState(getPositions=True)
-    simulation.context.setPositions(state.getPositions())
+    minimised = unbiased.context.getState(getPositions=True)
+    simulation.context.setPositions(minimised.getPositions())
     simulation.context.setVelocitiesToTemperature(config.temperature * unit.kelvin, config.seed)
 
 
@@ -199,13 +198,13 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
     files = _prepare_folder(config, resume)
     if resume:
         config = config.resumed(files.config)
-    xml, structure, cv = _read_inputs(config)
+    unbiased, structure, cv, state = _read_inputs(config)
     names = [cv.names[k] for k in config.components]
     platform, _ = pick_platform(config.platform)
     limit_torch_threads_for_platform(platform.getName())
     if platform.getName() in CPU_PLATFORMS:
         keep_freed_memory()  # the CV's temporaries are page-faulted in again at every step otherwise
-    system, metad = _biased_system(config, xml, cv)
+    system, metad = _biased_system(config, unbiased, cv)
     checkpoint = load_checkpoint(files.checkpoint) if resume else None
     if checkpoint is not None:
         metad.restore(checkpoint["bias"])
@@ -221,7 +220,7 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
     if checkpoint is not None:
         _restore(files, simulation, checkpoint)
     else:
-        _start(config, simulation, xml, structure)
+        _start(config, simulation, unbiased, structure, state)
     _warm_up(simulation, metad)
     files.config.write_text(config.to_json())
     done = simulation.currentStep // report_steps

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from latentcv.errors import InputError
+from latentcv.readers import read_json_object, reading
 from latentcv.md.engine import TIMESTEP_PS
 
 #: Settings that may change when a run is resumed.
@@ -138,14 +139,16 @@ class MetadConfig:
         InputError
             When other settings differ.
         """
-        saved = json.loads(saved_json.read_text())
-        for key in ("components", "sigma"):
-            saved[key] = None if saved[key] is None else tuple(saved[key])
-        differing = [
-            f"{f.name} {saved[f.name]!r} (asked {getattr(self, f.name)!r})"
-            for f in fields(MetadConfig)
-            if f.name not in RESUME_MAY_CHANGE and saved.get(f.name) != getattr(self, f.name)
-        ]
+        saved = read_json_object(saved_json, "metadynamics config.json")
+        with reading(saved_json, "metadynamics config.json"):
+            for key in ("components", "sigma"):
+                saved[key] = None if saved[key] is None else tuple(saved[key])
+            differing = [
+                f"{f.name} {saved[f.name]!r} (asked {getattr(self, f.name)!r})"
+                for f in fields(MetadConfig)
+                if f.name not in RESUME_MAY_CHANGE and saved.get(f.name) != getattr(self, f.name)
+            ]
         if differing:
             raise InputError(f"cannot resume {self.out}: it was run with " + ", ".join(differing))
-        return MetadConfig(**{**saved, **{name: getattr(self, name) for name in RESUME_MAY_CHANGE}})
+        with reading(saved_json, "metadynamics config.json"):
+            return MetadConfig(**{**saved, **{name: getattr(self, name) for name in RESUME_MAY_CHANGE}})

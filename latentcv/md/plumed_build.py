@@ -3,7 +3,8 @@
 Run as ``python -m latentcv.md.plumed_build`` (``make plumed`` does). The PLUMED source is the
 ``external/plumed2`` tree shipped in the PyPI sdist of ``hillclimber==0.1.8`` (PLUMED 2.11-dev,
 LGPL); no PLUMED source is kept in this repository. The recipe is the one recorded in DESIGN.md
-("Engine contracts"). The sdist and the installation are cached under
+("Engine contracts"), with the modules of :data:`latentcv.md.plumed_kernel.MODULES` enabled on top
+of PLUMED's default ones. The sdist and the installation are cached under
 ``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv`` and reused, so the download (about 6 minutes) and the
 compile (about 7 minutes on 2 cores) happen once per machine.
 """
@@ -25,8 +26,10 @@ import torch
 from latentcv.errors import EngineError
 from latentcv.md.plumed_kernel import (
     COMPLETE_MARKER,
+    MODULES,
     cache_root,
     cached_installs,
+    modules_tag,
     torch_base_version,
     torch_lib_dir,
 )
@@ -102,10 +105,11 @@ def build(jobs: int | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="plumed-build-", dir=root) as tmp:
         src = _extract_plumed(sdist, Path(tmp))
         version = _plumed_version(src)
-        prefix = root / f"plumed-{version}-torch{torch_base_version()}"
+        name = f"plumed-{version}-torch{torch_base_version()}-{modules_tag()}"
+        prefix = root / name
         if prefix.exists():
             shutil.rmtree(prefix)  # an earlier build stopped before it was marked complete
-        log = root / f"plumed-{version}-torch{torch_base_version()}.build.log"
+        log = root / f"{name}.build.log"
         log.unlink(missing_ok=True)
         inc = Path(torch.__file__).parent / "include"
         lib = torch_lib_dir()
@@ -117,7 +121,7 @@ def build(jobs: int | None = None) -> Path:
         )
         print(f"configuring PLUMED {version} with libtorch {torch.__version__} (log: {log})", flush=True)
         _run(
-            ["./configure", f"--prefix={prefix}", "--enable-libtorch", "--enable-modules=pytorch",
+            ["./configure", f"--prefix={prefix}", "--enable-libtorch", f"--enable-modules={':'.join(MODULES)}",
              "--disable-external-blas", "--disable-external-lapack", "--disable-doc",
              "CXXFLAGS=-O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1"],
             cwd=src, log=log, env=env,
@@ -125,14 +129,12 @@ def build(jobs: int | None = None) -> Path:
         print(f"compiling PLUMED with {jobs or os.cpu_count()} jobs (~7 min on 2 cores)", flush=True)
         _run(["make", f"-j{jobs or os.cpu_count()}"], cwd=src, log=log, env=env)
         _run(["make", "install"], cwd=src, log=log, env=env)
-    config = subprocess.run(
-        [str(prefix / "bin" / "plumed"), "config", "has", "libtorch"],
-        env={**os.environ, "LD_LIBRARY_PATH": f"{prefix / 'lib'}:{lib}"},
-        capture_output=True,
-    )
-    if config.returncode != 0:
-        raise EngineError(f"the PLUMED built in {prefix} does not report libtorch; see {log}")
-    (prefix / COMPLETE_MARKER).write_text(f"torch {torch.__version__}\nsdist {sdist.name}\n")
+    env = {**os.environ, "LD_LIBRARY_PATH": f"{prefix / 'lib'}:{lib}"}
+    for query in [["has", "libtorch"]] + [["module", module] for module in MODULES]:
+        config = subprocess.run([str(prefix / "bin" / "plumed"), "config", *query], env=env, capture_output=True)
+        if config.returncode != 0:
+            raise EngineError(f"the PLUMED built in {prefix} does not report {' '.join(query[1:])}; see {log}")
+    (prefix / COMPLETE_MARKER).write_text(f"torch {torch.__version__}\nsdist {sdist.name}\nmodules {' '.join(MODULES)}\n")
     print(f"PLUMED with libtorch installed in {prefix}", flush=True)
     return prefix
 

@@ -7,12 +7,14 @@ The kernel is looked up in this order:
 2. ``PLUMED_KERNEL``: the path of ``libplumedKernel.so`` (PLUMED's own variable, also read by the
    ``plumed`` Python wrapper).
 3. The cache that ``make plumed`` fills:
-   ``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv/plumed-<plumed version>-torch<torch version>``.
+   ``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv/plumed-<plumed version>-torch<torch version>-<modules>``,
+   where ``<modules>`` is a short hash of :data:`MODULES`, so that a build with other modules is not taken.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -25,6 +27,16 @@ from latentcv.errors import EngineError
 
 #: Name of the file written into a cached installation once its build and check finished.
 COMPLETE_MARKER = ".latentcv-complete"
+#: PLUMED modules built on top of the default ones: the libtorch interface, and what a crystallization
+#: study expects (OPES_METAD; Q6 and the other Steinhardt parameters; ENVIRONMENTSIMILARITY; the
+#: contact matrices and clusters that nucleus sizes are counted with; spatial volumes; pair
+#: distribution CVs).
+MODULES = ("pytorch", "opes", "symfunc", "envsim", "adjmat", "clusters", "volumes", "crystdistrib")
+
+
+def modules_tag() -> str:
+    """Eight hex digits naming the module set :data:`MODULES` in cache folder names."""
+    return hashlib.sha256(":".join(MODULES).encode()).hexdigest()[:8]
 
 
 def cache_root() -> Path:
@@ -106,7 +118,7 @@ def _from_prefix(prefix: Path, source: str) -> PlumedInstall | None:
 
 def cached_installs() -> list[Path]:
     """Completed PLUMED builds in the cache for the torch of this interpreter, newest first."""
-    pattern = str(cache_root() / f"plumed-*-torch{torch_base_version()}")
+    pattern = str(cache_root() / f"plumed-*-torch{torch_base_version()}-{modules_tag()}")
     found = [Path(p) for p in glob.glob(pattern) if (Path(p) / COMPLETE_MARKER).is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 

@@ -26,6 +26,7 @@ from latentcv.md.engine import (
 )
 from latentcv.md.dcd import dcd_frame_count
 from latentcv.md.prepare import starting_structure
+from latentcv.readers import read_json_object, read_openmm_xml, reading
 from latentcv.systems.registry import get_system
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _saved_config(files: RunFiles, config: RunConfig) -> RunConfig:
     for path in (files.config, files.state, files.system, files.topology, files.trajectory, files.log):
         if not path.is_file():
             raise InputError(f"cannot resume: {path} is missing")
-    saved = json.loads(files.config.read_text())
+    saved = read_json_object(files.config, "run config.json of `latentcv simulate`")
     differing = [
         f"{f.name} {saved[f.name]} (asked {getattr(config, f.name)})"
         for f in fields(RunConfig)
@@ -124,7 +125,8 @@ def _saved_config(files: RunFiles, config: RunConfig) -> RunConfig:
     ]
     if differing:
         raise InputError(f"cannot resume {files.folder}: it was run with " + ", ".join(differing))
-    return RunConfig(**{**saved, "ps": config.ps, "platform": config.platform})
+    with reading(files.config, "run config.json of `latentcv simulate`"):
+        return RunConfig(**{**saved, "ps": config.ps, "platform": config.platform})
 
 
 class _Recorder:
@@ -195,14 +197,18 @@ def _resume(config: RunConfig, files: RunFiles) -> tuple[app.Simulation, int]:
 
     Returns the simulation and the number of frames already saved.
     """
-    topology = app.PDBFile(str(files.topology)).topology
-    system = openmm.XmlSerializer.deserialize(files.system.read_text())
+    with reading(files.topology, "PDB file"):
+        topology = app.PDBFile(str(files.topology)).topology
+    system = read_openmm_xml(files.system, "System")
+    state = read_openmm_xml(files.state, "State")
     simulation = make_simulation(topology, system, config.temperature, config.seed, config.platform)
-    simulation.loadState(str(files.state))
-    done_ps = simulation.context.getState().getTime().value_in_unit(unit.picosecond)
-    with open(files.log, newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = [rows[0]] + [row for row in rows[1:] if float(row[0]) <= done_ps + 1e-6]
+    with reading(files.state, f"OpenMM State XML of the System in {files.system}"):
+        simulation.context.setState(state)
+    done_ps = state.getTime().value_in_unit(unit.picosecond)
+    with reading(files.log, "MD log (CSV)"):
+        with open(files.log, newline="") as handle:
+            rows = list(csv.reader(handle))
+        kept = [rows[0]] + [row for row in rows[1:] if float(row[0]) <= done_ps + 1e-6]
     with open(files.log, "w", newline="") as handle:
         csv.writer(handle).writerows(kept)
     n_frames = dcd_frame_count(files.trajectory)

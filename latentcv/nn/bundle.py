@@ -1,8 +1,9 @@
 """A trained model on disk (``RUN/model.pt``), independent of the system size it was trained on.
 
 The file holds the encoder's configuration and weights (without the topology buffers), the element
-vocabulary, whether charges are read, the phase label names and a training summary. Loading it
-against any topology of the same chemistry gives an encoder ready for that system.
+vocabulary, whether charges are read, the phase label names, a training summary and the SHA-256
+of all that (:func:`latentcv.readers.content_digest`), checked on reading. Loading it against any
+topology of the same chemistry gives an encoder ready for that system.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from latentcv.data.features import MolecularTopology
 from latentcv.errors import InputError
 from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
 from latentcv.nn.inputs import EncoderInputs, encoder_inputs, feature_dim
+from latentcv.readers import check_digest, content_digest, reading
 
 MODEL_FILE = "model.pt"
 FORMAT = "latentcv-model/1"
@@ -96,7 +98,7 @@ def save_bundle(
         "summary": summary,
     }
     with atomic_file(path) as temporary:
-        torch.save(payload, temporary)
+        torch.save({**payload, "sha256": content_digest(payload)}, temporary)
     return Path(path)
 
 
@@ -113,17 +115,19 @@ def load_bundle(path: str | os.PathLike[str]) -> ModelBundle:
         target = target / MODEL_FILE
     if not target.is_file():
         raise InputError(f"no trained model at {target}: run `latentcv train` first")
-    try:
+    with reading(target, "latentcv model"):
         payload = torch.load(target, map_location="cpu", weights_only=True)
-    except Exception as err:  # a corrupt or foreign file: say so in one line
-        raise InputError(f"{target} is not a readable latentcv model: {err}") from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise InputError(f"{target} is not a latentcv model file")
-    return ModelBundle(
-        config=EncoderConfig(**payload["config"]),
-        vocabulary=list(payload["vocabulary"]),
-        use_charges=bool(payload["use_charges"]),
-        state=payload["state"],
-        label_names=list(payload["label_names"]),
-        summary=payload["summary"],
-    )
+    if "sha256" in payload:  # models of earlier versions have none
+        recorded = payload.pop("sha256")
+        check_digest(target, "latentcv model", recorded, content_digest(payload))
+    with reading(target, "latentcv model"):
+        return ModelBundle(
+            config=EncoderConfig(**payload["config"]),
+            vocabulary=list(payload["vocabulary"]),
+            use_charges=bool(payload["use_charges"]),
+            state=dict(payload["state"]),
+            label_names=list(payload["label_names"]),
+            summary=dict(payload["summary"]),
+        )

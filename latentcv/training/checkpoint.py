@@ -17,7 +17,8 @@ A checkpoint is a dict saved with ``torch.save``::
     config      TrainConfig.to_dict()
 
 Only tensors, containers and plain numbers are stored, so ``torch.load(weights_only=True)`` reads
-it.
+it. The file also holds ``DIGEST_KEY``, the :func:`~latentcv.readers.content_digest` of the rest,
+which :func:`load_checkpoint` checks (torch reads overwritten tensor bytes without complaint).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from torch import nn
 
 from latentcv.atomic import atomic_file
 from latentcv.errors import InputError
+from latentcv.readers import check_digest, content_digest, reading
+
+#: Key of the checkpoint's own content digest.
+DIGEST_KEY = "sha256"
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
@@ -41,7 +46,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
     is removed and the exception propagates; an existing ``path`` is untouched.
     """
     with atomic_file(path) as temporary, open(temporary, "wb") as fh:
-        torch.save(state, fh)
+        torch.save({**state, DIGEST_KEY: content_digest(state)}, fh)
         fh.flush()
         os.fsync(fh.fileno())
     return Path(path)
@@ -58,10 +63,14 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no checkpoint at {path}")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for a corrupt or foreign file
-        raise InputError(f"{path} is not a readable latentcv checkpoint: {exc}") from exc
+    with reading(path, "latentcv checkpoint"):
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict):
+        raise InputError(f"{path} is not a latentcv checkpoint")
+    if DIGEST_KEY in state:  # checkpoints of earlier versions have none
+        recorded = state.pop(DIGEST_KEY)
+        check_digest(path, "latentcv checkpoint", recorded, content_digest(state))
+    return state
 
 
 def load_weights(path: str | os.PathLike[str], model: nn.Module, ema: bool = True) -> nn.Module:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from latentcv.errors import InputError
+from latentcv.readers import reading
 
 #: Learning-rate schedules that :func:`latentcv.training.schedules.build_scheduler` knows.
 SCHEDULES = ("cosine", "exponential", "step", "constant")
@@ -171,14 +172,11 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         When the file is missing, does not parse, or does not hold a mapping.
     """
     path = Path(path)
-    try:
+    if not path.is_file():
+        raise InputError(f"cannot read training config {path}: no such file")
+    with reading(path, "training config (YAML or JSON)"):
         text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read training config {path}: {exc.strerror}") from exc
-    try:
         values = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"training config {path} does not parse: {exc}") from exc
     if values is None:
         return {}
     if not isinstance(values, dict):

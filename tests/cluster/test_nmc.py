@@ -18,13 +18,20 @@ FAST = NMCConfig(hidden=32, training=TrainingConfig(steps=300))
 
 @pytest.mark.parametrize("invariance", ["gradient-cosine", "endpoint"])
 def test_nmc_finds_the_three_blobs(blobs, blob_means, invariance) -> None:
+    """Three isotropic blobs (σ = 0.5) four σ-widths apart at least: the Bayes error is below 1e-4
+    per point, so any assignment by the right modes scores above 0.97. A centre is a mode of the
+    learnt density, not the blob's mean: a mode estimated from 100 points wanders by a fraction of σ
+    (by training seed and library build), so it is asked to lie inside its blob, within one σ of the
+    blob's mean, and nearer to that mean than to any other blob's."""
     X, y, X_aug = blobs
     config = replace(FAST, training=replace(FAST.training, invariance=invariance))
     nmc = NeuralModeClustering(config).fit(X, X_aug)
     assert len(nmc.centres) == 3
-    assert accuracy(nmc.labels_, y) >= 0.97  # measured 1.0 for both invariance forms
+    assert accuracy(nmc.labels_, y) >= 0.97
+    sigma = 0.5  # the blobs' standard deviation (conftest.blobs)
     for cluster, label in match_to_labels(nmc.labels_, y).items():
-        assert np.linalg.norm(nmc.centres[cluster] - blob_means[label]) < 0.3
+        distances = np.linalg.norm(blob_means - nmc.centres[cluster], axis=1)
+        assert distances[label] < sigma and distances.argmin() == label
     assert accuracy(nmc.predict(X_aug), y) >= 0.97
     assert nmc.summary()["n_clusters"] == 3
 

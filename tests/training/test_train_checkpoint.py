@@ -31,7 +31,7 @@ def test_missing_or_corrupt_checkpoint(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="not a readable latentcv checkpoint"):
+    with pytest.raises(InputError, match="cannot read latentcv checkpoint .*does not parse"):
         load_checkpoint(corrupt)
 
 

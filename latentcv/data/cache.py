@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from latentcv.atomic import atomic_file
-from latentcv.md.plumed_kernel import cache_root
+from latentcv.paths import cache_root
 
 CACHE_VERSION = 1
 """Bumped whenever the cached content or its preprocessing changes."""

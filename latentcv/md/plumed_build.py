@@ -24,10 +24,10 @@ from pathlib import Path
 import torch
 
 from latentcv.errors import EngineError
+from latentcv.paths import cache_root
 from latentcv.md.plumed_kernel import (
     COMPLETE_MARKER,
     MODULES,
-    cache_root,
     cached_installs,
     modules_tag,
     torch_base_version,

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from latentcv.errors import EngineError
+from latentcv.paths import cache_root
 
 #: Name of the file written into a cached installation once its build and check finished.
 COMPLETE_MARKER = ".latentcv-complete"
@@ -37,12 +38,6 @@ MODULES = ("pytorch", "opes", "symfunc", "envsim", "adjmat", "clusters", "volume
 def modules_tag() -> str:
     """Eight hex digits naming the module set :data:`MODULES` in cache folder names."""
     return hashlib.sha256(":".join(MODULES).encode()).hexdigest()[:8]
-
-
-def cache_root() -> Path:
-    """Folder under which latentcv caches its builds (``$XDG_CACHE_HOME/latentcv``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "latentcv"
 
 
 def torch_base_version() -> str:

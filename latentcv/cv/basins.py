@@ -44,6 +44,7 @@ from latentcv.errors import InputError  # noqa: E402
 from latentcv.nn.bundle import load_bundle  # noqa: E402
 from latentcv.nn.latents import encode_frames, plot_latent  # noqa: E402
 from latentcv.readers import read_json_object, reading  # noqa: E402
+from latentcv.report.separation import histogram_overlap  # noqa: E402
 
 HEADS_FILE = "heads.json"
 METHODS = ("kmeans", "gmm", "nmc")
@@ -185,14 +186,6 @@ def _component_stats(name: str, meaning: str, values: np.ndarray, labels: np.nda
     per_std = {n: float(values[labels == k].std()) for k, n in enumerate(label_names) if (labels == k).any()}
     return asdict(ComponentStats(name, meaning, float(values.mean()), float(values.std()), float(values.min()),
                                  float(values.max()), per_mean, per_std))
-
-
-def histogram_overlap(a: np.ndarray, b: np.ndarray, bins: int = 50) -> float:
-    """Overlap area of the normalised histograms of two samples on a shared grid (0 disjoint, 1 same)."""
-    edges = np.histogram_bin_edges(np.concatenate([a, b]), bins=bins)
-    pa, _ = np.histogram(a, edges, density=True)
-    pb, _ = np.histogram(b, edges, density=True)
-    return float(np.minimum(pa, pb).sum() * np.diff(edges)[0])
 
 
 def find_basins(

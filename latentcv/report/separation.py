@@ -3,7 +3,7 @@
 - threshold accuracy: the best single threshold t, either way round (crystal above t or below t),
   scored by balanced accuracy, the mean of the fractions of crystal and of melt frames put on their
   side, so unequal frame counts do not favour a side;
-- histogram overlap: :func:`latentcv.cv.basins.histogram_overlap` (0 disjoint, 1 identical);
+- histogram overlap: :func:`histogram_overlap` (0 disjoint, 1 identical);
 - Fisher ratio: (mu_c - mu_m)^2 / (sigma_c^2 + sigma_m^2), population variances.
 """
 
@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from latentcv.cv.basins import histogram_overlap
 from latentcv.errors import InputError
 
 
@@ -120,6 +119,22 @@ def fisher_ratio(crystal: ArrayLike, melt: ArrayLike) -> float:
     if spread == 0.0:
         return 0.0 if gap == 0.0 else float("inf")
     return float(gap / spread)
+
+
+def histogram_overlap(a: ArrayLike, b: ArrayLike, bins: int = 50) -> float:
+    """Overlap area of the normalised histograms of two samples on a shared grid (0 disjoint, 1 same).
+
+    Parameters
+    ----------
+    a, b : array_like, shape (n_a,) and (n_b,)
+        The two samples, in the same units.
+    bins : int
+        Bins of the shared grid, which spans both samples.
+    """
+    edges = np.histogram_bin_edges(np.concatenate([a, b]), bins=bins)
+    pa, _ = np.histogram(a, edges, density=True)
+    pb, _ = np.histogram(b, edges, density=True)
+    return float(np.minimum(pa, pb).sum() * np.diff(edges)[0])
 
 
 def separation(crystal: ArrayLike, melt: ArrayLike, bins: int = 50) -> Separation:

@@ -29,11 +29,17 @@ class SystemKind:
         Force-field XML in ``simulation/forcefields``.
     crystal : bool
         Crystals get the anisotropic barostat; liquids the isotropic one.
+    minimise : bool
+        The built structure is not yet one of this force field (liquid water comes with TIP4P-Ew's
+        geometry): it is energy-minimised with the force field before anything else.
     melt_temperature_k : float or None
         When set, the built crystal is melted at this temperature (K), at constant volume, for
         ``melt_ps`` ps before the run equilibrates at its own temperature.
     melt_ps : float
         Length of that melting run (ps).
+
+    Builders only write structures; the minimisation and the melting run are MD, done by
+    :func:`latentcv.md.prepare.starting_structure`.
     """
 
     name: str
@@ -41,6 +47,7 @@ class SystemKind:
     build: Callable[[int, int], Structure]
     forcefield_file: str
     crystal: bool
+    minimise: bool = False
     melt_temperature_k: float | None = None
     melt_ps: float = 0.0
 
@@ -50,7 +57,8 @@ SYSTEMS: dict[str, SystemKind] = {
     for kind in (
         SystemKind("ice", "TIP4P/Ice proton-disordered ice Ih (genice2)", build_ice, tip4p_ice.FORCEFIELD_FILE, True),
         SystemKind(
-            "water", "liquid TIP4P/Ice water", lambda n, seed: build_water(n), tip4p_ice.FORCEFIELD_FILE, False
+            "water", "liquid TIP4P/Ice water", lambda n, seed: build_water(n), tip4p_ice.FORCEFIELD_FILE, False,
+            minimise=True,
         ),
         SystemKind(
             "urea-crystal", "urea form I crystal, GAFF", lambda n, seed: build_urea_crystal(n), urea.FORCEFIELD_FILE, True

@@ -9,7 +9,6 @@ import openmm
 from openmm import app, unit
 
 from latentcv.errors import InputError
-from latentcv.md.engine import create_system, make_simulation, minimise
 from latentcv.systems import tip4p_ice
 from latentcv.systems.forcefields import MIN_BOX_EDGE_NM, load_forcefield
 from latentcv.systems.structure import Structure
@@ -18,14 +17,17 @@ log = logging.getLogger(__name__)
 
 
 def build_water(n_molecules: int) -> Structure:
-    """Liquid water of TIP4P/Ice molecules in a cubic box.
+    """Liquid water of TIP4P/Ice molecules in a cubic box, before the energy minimisation it needs.
 
     ``openmm.app.Modeller.addSolvent`` cuts ``n_molecules`` waters out of OpenMM's pre-equilibrated
-    TIP4P-Ew box (same O-H length and H-O-H angle as TIP4P/Ice); an energy minimisation with the
-    TIP4P/Ice force field and rigid water then makes the geometry exact, places the M sites and
-    relieves close contacts across the new box boundary. The box is a little roomy (about
-    0.87 g/cm3 for 288 molecules): the barostat of the run brings it to density. When ``n_molecules`` would give a box edge below twice
-    the nonbonded cutoff, the smallest allowed cube is filled instead, and a log message says so.
+    TIP4P-Ew box (same O-H length and H-O-H angle as TIP4P/Ice). The geometry is TIP4P-Ew's: an
+    energy minimisation with the TIP4P/Ice force field and rigid water makes it exact, places the M
+    sites and relieves close contacts across the new box boundary. That minimisation is MD work,
+    done where starting structures are prepared (:func:`latentcv.md.prepare.starting_structure`, as
+    :attr:`latentcv.systems.registry.SystemKind.minimise` asks). The box is a little roomy (about
+    0.87 g/cm3 for 288 molecules): the barostat of the run brings it to density. When ``n_molecules``
+    would give a box edge below twice the nonbonded cutoff, the smallest allowed cube is filled
+    instead, and a log message says so.
 
     Parameters
     ----------
@@ -51,10 +53,6 @@ def build_water(n_molecules: int) -> Structure:
         )
         edge = MIN_BOX_EDGE_NM
     built = Structure(modeller.topology, np.asarray(modeller.getPositions().value_in_unit(unit.nanometer)))
-    simulation = make_simulation(built.topology, create_system(built, tip4p_ice.FORCEFIELD_FILE), 300.0, seed=0)
-    minimise(simulation, built.positions)
-    positions = simulation.context.getState(getPositions=True).getPositions(asNumpy=True)
-    built.positions = np.asarray(positions.value_in_unit(unit.nanometer))
     log.info(
         "liquid water: asked for %d molecules, built %d (cubic box %.3f nm%s)",
         n_molecules, built.n_molecules, edge,

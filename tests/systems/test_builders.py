@@ -10,8 +10,10 @@ import pytest
 
 from latentcv.errors import InputError
 from latentcv.md.engine import create_system
+from latentcv.md.prepare import starting_structure
 from latentcv.systems import tip4p_ice, urea
 from latentcv.systems.forcefields import MIN_BOX_EDGE_NM
+from latentcv.systems.registry import get_system
 from latentcv.systems.ice import build_ice
 from latentcv.systems.structure import Structure, read_pdb
 from latentcv.systems.supercell import choose_supercell
@@ -26,7 +28,7 @@ def ice() -> Structure:
 
 @pytest.fixture(scope="module")
 def water() -> Structure:
-    return build_water(288)
+    return starting_structure(get_system("water"), 288, seed=1)  # built and minimised
 
 
 @pytest.fixture(scope="module")

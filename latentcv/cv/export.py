@@ -204,8 +204,8 @@ def export_cv(
     Path
         The folder.
     """
-    fixed_k = getattr(cv.encoder.pool, "fixed_k", None)
-    if fixed_k is not None and fixed_k.numel() == 0:
+    deployment = cv.deployment()
+    if not deployment.pooling_fixed:
         raise ValueError("the seed pooling's count is still learnt: call encoder.fix_pooling(...) before export")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -221,8 +221,7 @@ def export_cv(
     plumed_cv.set_pair_skin(pair_skin)
     plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
-    encoder = cv.hierarchical_encoder()
-    fixed = encoder.bonds_fixed()
+    fixed = deployment.fixed_bonds is not None
     write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed))
     metadata = {
         "format": "latentcv-cv/1",
@@ -238,8 +237,8 @@ def export_cv(
              "openmm_file": openmm_file(k)}
             for k, s in enumerate(stats)
         ],
-        "cutoff_nm": cv.encoder.cutoff,
-        "switch_on_nm": cv.encoder.switch_on,
+        "cutoff_nm": deployment.cutoff,
+        "switch_on_nm": deployment.switch_on,
         "pair_skin_nm": pair_skin,
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
@@ -249,10 +248,10 @@ def export_cv(
         **(extra_metadata or {}),
     }
     lists = {"atoms": atoms}
-    if fixed:
+    if deployment.fixed_bonds is not None and deployment.fixed_bond_lengths is not None:
         source = torch.tensor(atoms, dtype=torch.long)
-        lists["fixed_bond_pairs"] = source[encoder.bonds.cpu()].t().tolist()
-        lists["fixed_bond_lengths_nm"] = [round(float(x), 7) for x in encoder.fixed_bond_length.cpu()]
+        lists["fixed_bond_pairs"] = source[deployment.fixed_bonds].t().tolist()
+        lists["fixed_bond_lengths_nm"] = [round(float(x), 7) for x in deployment.fixed_bond_lengths]
         metadata["fixed_bonds"] = {"pairs": "__FIXED_BOND_PAIRS__", "lengths_nm": "__FIXED_BOND_LENGTHS_NM__"}
     # long lists on one line each, the rest readable
     text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1)

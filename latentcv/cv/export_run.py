@@ -19,6 +19,7 @@ from latentcv.data.topology import read_topology
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder
+from latentcv.nn.inputs import EncoderInputs
 from latentcv.nn.views import ViewAveragedEncoder
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -80,7 +81,7 @@ def export_run(
     encoder, inputs = bundle.encoder(molecular)
     if constrained_bonds:
         encoder.to(DTYPES[dtype])  # stage 1's stored results in the precision of the OpenMM files
-        fix_bonds(encoder, inputs.source_atoms, Path(topology), system_xml)
+        fix_bonds(encoder, inputs, Path(topology), system_xml)
     combined = CombinedHeads([basins.head(name) for name in heads])
     stats = [s for name in heads for s in basins.component_stats(name)]
     cv = LatentCV(ViewAveragedEncoder(encoder, views) if views > 1 else encoder, combined)
@@ -98,12 +99,13 @@ def export_run(
 
 
 def fix_bonds(
-    encoder: HierarchicalEncoder, source_atoms: torch.Tensor, topology: Path, system_xml: str | os.PathLike[str] | None
+    encoder: HierarchicalEncoder, inputs: EncoderInputs, topology: Path, system_xml: str | os.PathLike[str] | None
 ) -> torch.Tensor:
     """Fix the encoder's bonds at the constraint lengths of ``system_xml`` (an OpenMM System XML;
     ``topology`` itself when it is one), or else at their lengths in ``topology``'s coordinates;
-    ``source_atoms`` maps the encoder's atoms to the file's particles. Returns the lengths (nm)."""
-    bonds = source_atoms[encoder.bonds]  # [2, Nb], particles of the file
+    ``inputs`` is the topology the encoder was given (its bonds, and the file's particle of each of
+    its atoms). Returns the lengths (nm)."""
+    bonds = inputs.source_atoms[inputs.bonds]  # [2, Nb], particles of the file
     xml = system_xml if system_xml is not None or topology.suffix.lower() != ".xml" else topology
     if xml is not None:
         pairs = bonds.t().tolist()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from latentcv.nn.encoder import HierarchicalEncoder
+from latentcv.nn.encoder import Deployment, HierarchicalEncoder
 from latentcv.nn.views import ViewAveragedEncoder
 
 
@@ -29,16 +29,15 @@ class LatentCV(torch.nn.Module):
         self.head = head
         self.names: list[str] = list(head.names)
 
-    @torch.jit.unused
-    def hierarchical_encoder(self) -> HierarchicalEncoder:
-        """The encoder itself (inside the view averaging, if any)."""
-        return self.encoder.encoder if isinstance(self.encoder, ViewAveragedEncoder) else self.encoder
+    def deployment(self) -> Deployment:
+        """What deploying this CV needs to know of its encoder (:meth:`HierarchicalEncoder.deployment`)."""
+        return self.encoder.deployment()
 
     @torch.jit.unused
     def set_pair_skin(self, skin: float) -> None:
         """Keep the molecular neighbour pairs between calls, with a Verlet ``skin`` in nm (see
         :meth:`HierarchicalEncoder.set_pair_skin`); the CV's values and forces do not change."""
-        self.hierarchical_encoder().set_pair_skin(skin)
+        self.encoder.set_pair_skin(skin)
 
     def forward(self, positions: Tensor, boxvectors: Tensor) -> Tensor:
         out = self.encoder(positions.unsqueeze(0), boxvectors.unsqueeze(0))

@@ -1,9 +1,10 @@
 """A trained model on disk (``RUN/model.pt``), independent of the system size it was trained on.
 
-The file holds the encoder's configuration and weights (without the topology buffers), the element
-vocabulary, whether charges are read, the phase label names, a training summary and the SHA-256
-of all that (:func:`latentcv.readers.content_digest`), checked on reading. Loading it against any
-topology of the same chemistry gives an encoder ready for that system.
+The file holds the encoder's configuration and weights (without the buffers that the encoder
+declares as its topology's, :data:`HierarchicalEncoder.TOPOLOGY_BUFFERS`), the element vocabulary,
+whether charges are read, the phase label names, a training summary and the SHA-256 of all that
+(:func:`latentcv.readers.content_digest`), checked on reading. Loading it against any topology of
+the same chemistry gives an encoder ready for that system.
 """
 
 from __future__ import annotations
@@ -24,9 +25,6 @@ from latentcv.readers import check_digest, content_digest, reading
 
 MODEL_FILE = "model.pt"
 FORMAT = "latentcv-model/1"
-#: Buffers that describe a topology, not the model: set per system by ``set_topology`` (and ``fix_bonds``).
-TOPOLOGY_BUFFERS = ("features", "masses", "atom_mol", "bonds", "species", "reference_atom", "fixed_nodes",
-                    "fixed_direction_weights", "fixed_bond_length")
 
 
 @dataclass
@@ -70,10 +68,8 @@ class ModelBundle:
         inputs = encoder_inputs(molecular, self.use_charges)
         encoder = HierarchicalEncoder(feature_dim(self.vocabulary), self.config)
         encoder.set_topology(*inputs.topology())
-        if "pool.fixed_k" in self.state:
-            encoder.pool.fixed_k = self.state["pool.fixed_k"].clone()
         missing, unexpected = encoder.load_state_dict(self.state, strict=False)
-        if unexpected or set(missing) - set(TOPOLOGY_BUFFERS):
+        if unexpected or set(missing) - set(HierarchicalEncoder.TOPOLOGY_BUFFERS):
             raise InputError(f"model weights do not fit the encoder (missing {missing}, unexpected {unexpected})")
         return encoder.eval(), inputs
 
@@ -87,7 +83,7 @@ def save_bundle(
     summary: dict[str, Any],
 ) -> Path:
     """Write a bundle atomically."""
-    state = {k: v.detach().cpu() for k, v in encoder.state_dict().items() if k not in TOPOLOGY_BUFFERS}
+    state = {k: v.detach().cpu() for k, v in encoder.state_dict().items() if k not in encoder.TOPOLOGY_BUFFERS}
     payload = {
         "format": FORMAT,
         "config": encoder.config.to_dict(),

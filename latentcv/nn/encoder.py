@@ -143,6 +143,35 @@ class EncoderOutput(NamedTuple):
     centres: Tensor
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What deploying an encoder (exporting it for an MD engine) needs to know of it, as the encoder
+    declares it (:meth:`HierarchicalEncoder.deployment`).
+
+    Attributes
+    ----------
+    cutoff : float
+        D_t, nm: molecular centres farther apart are not neighbours.
+    switch_on : float
+        nm: the switching weight is 1 below it and falls smoothly to 0 at ``cutoff``.
+    pooling_fixed : bool
+        Whether the pooling has no discrete step left (the seed pooling's count fixed by
+        :meth:`HierarchicalEncoder.fix_pooling`, or a pooling without a count): only then is the
+        encoded function smooth.
+    fixed_bonds : Tensor[2, Nb] or None
+        With stage 1 computed once at fixed bond lengths (:meth:`HierarchicalEncoder.fix_bonds`):
+        the bonded atom pairs, as indices of the encoder's atoms (int64, CPU). None otherwise.
+    fixed_bond_lengths : Tensor[Nb] or None
+        nm, their fixed lengths (CPU), with ``fixed_bonds``.
+    """
+
+    cutoff: float
+    switch_on: float
+    pooling_fixed: bool
+    fixed_bonds: Tensor | None = None
+    fixed_bond_lengths: Tensor | None = None
+
+
 class HierarchicalEncoder(torch.nn.Module):
     """Atoms -> molecules -> configuration encoder (see the module docstring).
 
@@ -154,7 +183,17 @@ class HierarchicalEncoder(torch.nn.Module):
         Sizes and cutoffs.
     """
 
-    __jit_ignored_attributes__ = ["config"]
+    #: Buffers that describe the system encoded, not the model: its topology (:meth:`set_topology`)
+    #: and stage 1 at fixed bond lengths (:meth:`fix_bonds`; empty while stage 1 runs at every call).
+    #: Set per system, so a saved model leaves them out (:mod:`latentcv.nn.bundle`).
+    TOPOLOGY_BUFFERS = ("features", "masses", "atom_mol", "bonds", "species", "reference_atom", "fixed_nodes",
+                        "fixed_direction_weights", "fixed_bond_length")
+    #: Those of :data:`TOPOLOGY_BUFFERS` that hold indices (int64); the others are float.
+    INDEX_BUFFERS = ("atom_mol", "bonds", "species", "reference_atom")
+    #: Those that :meth:`fix_bonds` fills.
+    FIXED_BOND_BUFFERS = ("fixed_nodes", "fixed_direction_weights", "fixed_bond_length")
+
+    __jit_ignored_attributes__ = ["config", "TOPOLOGY_BUFFERS", "INDEX_BUFFERS", "FIXED_BOND_BUFFERS"]
 
     def __init__(self, feature_dim: int, config: EncoderConfig) -> None:
         super().__init__()
@@ -183,13 +222,8 @@ class HierarchicalEncoder(torch.nn.Module):
         self.register_buffer("edge_reversal", reversal, persistent=False)
         self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
         self.pairs = VerletPairs(c.cutoff)  # skin 0 (a search per call) unless set for export
-        for name in ("features", "masses"):
-            self.register_buffer(name, torch.zeros(0))
-        for name in ("atom_mol", "bonds", "species", "reference_atom"):
-            self.register_buffer(name, torch.zeros(0, dtype=torch.long))
-        # stage 1 at fixed bond lengths (fix_bonds); empty: stage 1 runs at every call
-        for name in ("fixed_nodes", "fixed_direction_weights", "fixed_bond_length"):
-            self.register_buffer(name, torch.zeros(0))
+        for name in self.TOPOLOGY_BUFFERS:
+            self.register_buffer(name, torch.zeros(0, dtype=torch.long) if name in self.INDEX_BUFFERS else torch.zeros(0))
 
     @torch.jit.unused
     def set_topology(
@@ -220,7 +254,7 @@ class HierarchicalEncoder(torch.nn.Module):
         self.masses = masses.to(device, torch.float32)
         self.species = species.to(device, torch.long)
         self.reference_atom = first.to(device)
-        for name in ("fixed_nodes", "fixed_direction_weights", "fixed_bond_length"):
+        for name in self.FIXED_BOND_BUFFERS:
             setattr(self, name, torch.zeros(0, device=device))
 
     @torch.jit.unused
@@ -275,6 +309,14 @@ class HierarchicalEncoder(torch.nn.Module):
     def bonds_fixed(self) -> bool:
         """Whether :meth:`fix_bonds` has stored stage 1's results (then calls skip stage 1)."""
         return self.fixed_nodes.numel() > 0
+
+    def deployment(self) -> Deployment:
+        """What an export needs to know of this encoder: cutoffs, whether the pooling is fixed, and
+        the fixed bonds (:class:`Deployment`). Eager only."""
+        pooling_fixed = not isinstance(self.pool, SeedAttentionPooling) or self.pool.counts_fixed()
+        if not self.bonds_fixed():
+            return Deployment(self.cutoff, self.switch_on, pooling_fixed)
+        return Deployment(self.cutoff, self.switch_on, pooling_fixed, self.bonds.cpu(), self.fixed_bond_length.cpu())
 
     @torch.jit.unused
     def fix_pooling(self, positions: Tensor, box: Tensor) -> None:

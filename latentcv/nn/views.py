@@ -32,7 +32,7 @@ from latentcv.data.augment import (
     random_translation,
     translate,
 )
-from latentcv.nn.encoder import EncoderOutput, HierarchicalEncoder, MolecularGraph
+from latentcv.nn.encoder import Deployment, EncoderOutput, HierarchicalEncoder, MolecularGraph
 
 #: The R3 sequence's generator: the positive root of x^4 = x + 1 (Roberts, 2018).
 R3_ROOT = 1.2207440846057594
@@ -70,25 +70,25 @@ class ViewAveragedEncoder(torch.nn.Module):
     against twice its cutoff; a box that passes only barely may be refused in another view.
     """
 
-    __jit_unused_properties__ = ["pool"]
-
     def __init__(self, encoder: HierarchicalEncoder, views: int) -> None:
         super().__init__()
         if views < 1:
             raise ValueError(f"views must be at least 1, got {views}")
         self.encoder = encoder
         self.views = views
-        self.cutoff = encoder.cutoff
-        self.switch_on = encoder.switch_on
         device = encoder.distance_basis.centres.device
         bases = [torch.linalg.matrix_power(CYCLIC_BASIS, k % 3) for k in range(1, views)]
         self.register_buffer("fractions", view_fractions(views - 1).to(device))
         self.register_buffer("bases", torch.stack(bases).to(device) if bases else torch.zeros(0, 3, 3, dtype=torch.long))
 
-    @property
-    def pool(self) -> torch.nn.Module:
-        """The encoder's pooling (``export_cv`` checks its seed count is fixed)."""
-        return self.encoder.pool
+    def deployment(self) -> Deployment:
+        """The encoder's :meth:`HierarchicalEncoder.deployment`: averaging views changes none of it."""
+        return self.encoder.deployment()
+
+    @torch.jit.unused
+    def set_pair_skin(self, skin: float) -> None:
+        """The encoder's :meth:`HierarchicalEncoder.set_pair_skin`."""
+        self.encoder.set_pair_skin(skin)
 
     def fixed_views(self, positions: Tensor, box: Tensor) -> tuple[Tensor, Tensor]:
         """The V deterministic views of B frames: positions ``[V, B, n, 3]`` and boxes

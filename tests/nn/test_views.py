@@ -29,7 +29,7 @@ from latentcv.geometry import box_is_reduced, reduce_box
 from latentcv.md.cv_force import torch_force
 from latentcv.md.openmm_eval import evaluate_forces
 from latentcv.nn.autoencoder import HierarchicalAutoencoder
-from latentcv.nn.bundle import TOPOLOGY_BUFFERS, load_bundle
+from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder
 from latentcv.nn.inputs import feature_dim
 from latentcv.nn.settings import Settings
@@ -37,6 +37,8 @@ from latentcv.nn.train_model import train_model
 from latentcv.nn.views import ViewAveragedEncoder
 from tests.data.builders import make_trajectory, write_files
 from tests.nn.synthetic import Lattice, check_central_differences, lattice, make_encoder
+
+TOPOLOGY_BUFFERS = HierarchicalEncoder.TOPOLOGY_BUFFERS
 
 #: A reduced-form triclinic shear of a cubic box (rows a, b, c as multiples of its edge).
 SHEAR = torch.tensor([[1.0, 0.0, 0.0], [0.2, 1.0, 0.0], [-0.1, 0.3, 1.0]], dtype=torch.float64)

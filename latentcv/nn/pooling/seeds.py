@@ -67,7 +67,7 @@ class SeedAttentionPooling(torch.nn.Module):
         alpha = softmax(logits, atom_mol, num_nodes=n_mol, dim=0)
         values = self.value(h)
         per_seed = scatter(alpha.unsqueeze(-1) * values.unsqueeze(1), atom_mol, dim=0, dim_size=n_mol)
-        if self.fixed_k.numel() > 0:
+        if self.counts_fixed():
             k = self.fixed_k.to(h.dtype)[species]
         else:
             k_cont, k_round = self.counts(h, atom_mol, n_mol)
@@ -80,7 +80,18 @@ class SeedAttentionPooling(torch.nn.Module):
         nodes = (mask.unsqueeze(-1) * per_seed).sum(1) / mask.sum(1, keepdim=True)
         return self.out(nodes), torch.zeros((), dtype=h.dtype, device=h.device)
 
+    def counts_fixed(self) -> bool:
+        """Whether k is fixed per species (:meth:`fix_counts`), so that the forward pass is smooth."""
+        return self.fixed_k.numel() > 0
+
     @torch.jit.unused
     def fix_counts(self, k_per_species: Tensor) -> None:
         """Fix k per species (``k_per_species[s]`` for species s) for a smooth exported forward."""
         self.fixed_k = k_per_species.to(self.seeds.device, torch.float32)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # A fixed k has one entry per species, a learnt one none: take the size of the k being loaded.
+        stored = state_dict.get(prefix + "fixed_k")
+        if stored is not None:
+            self.fixed_k = torch.zeros_like(stored, device=self.seeds.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -37,9 +37,9 @@ lock:
 	mv $(LOCK).new $(LOCK)
 	rm -rf .venv-lock
 
-# PLUMED with libtorch, built once per machine into ~/.cache/latentcv (see latentcv/md/plumed_build.py).
+# PLUMED with libtorch, built once per machine into ~/.cache/latentcv (see latentcv/engines/plumed/build.py).
 plumed: venv
-	$(PY) -m latentcv.md.plumed_build
+	$(PY) -m latentcv.engines.plumed.build
 
 test: venv plumed
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

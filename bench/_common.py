@@ -26,8 +26,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 import torch  # noqa: E402
 
-from latentcv.cv.export import PAIR_SKIN  # noqa: E402
 from latentcv.cv.export_run import export_run  # noqa: E402
+from latentcv.engines.export import PAIR_SKIN  # noqa: E402
 from latentcv.systems.ice import build_ice  # noqa: E402
 from latentcv.systems.structure import Structure  # noqa: E402
 

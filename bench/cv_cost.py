@@ -18,7 +18,7 @@ water, so the CV is exported with fixed bonds (``latentcv export --constrained-b
 computed once) unless ``--no-constrained-bonds`` is given.
 The scaling ratio t(largest)/t(1,024) should stay near the molecule ratio (8 for 8,192/1,024; the
 target is at most 10). On the CPU, torch runs with ``--threads`` threads (default 1) and glibc's
-malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as ``latentcv metad``
+malloc keeps freed memory (:func:`latentcv.engines.openmm.malloc.keep_freed_memory`), as ``latentcv metad``
 runs it next to OpenMM's CPU platform; CUDA is timed too when torch sees a GPU.
 
 Prints a table and writes ``<out>/cv_cost.json`` and ``<out>/cv_cost.png``::
@@ -44,9 +44,9 @@ from _common import IceCV, add_bonds_option, base_parser, new_figure, print_tabl
 
 from matplotlib.ticker import NullFormatter
 
-from latentcv.cv.load import load
+from latentcv.engines.exported import load
+from latentcv.engines.openmm.malloc import keep_freed_memory
 from latentcv.geometry.neighbours import DENSE_MAX_POINTS, uses_cell_list
-from latentcv.md.malloc import keep_freed_memory
 from latentcv.systems.ice import build_ice
 
 NAME = "cv_cost"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentcv.md.simulate import RunConfig, simulate
+from latentcv.commands.simulate import RunConfig, simulate
 
 #: (system, molecules, temperature K, published density g/cm3, source)
 CASES = (

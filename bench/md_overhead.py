@@ -3,17 +3,17 @@
 An ice Ih box of TIP4P/Ice molecules (PME, rigid water, Monte Carlo barostat, 270 K, 1 bar; the
 System ``latentcv simulate`` builds) runs on one OpenMM platform without a bias (Langevin, 2 fs)
 and with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
-(:class:`latentcv.md.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
+(:class:`latentcv.engines.openmm.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
 progress CV (with fixed bonds, ``latentcv export --constrained-bonds``, unless
-``--no-constrained-bonds``) as an openmm-torch TorchForce (:func:`latentcv.md.cv_force.bias_variable`), once per
+``--no-constrained-bonds``) as an openmm-torch TorchForce (:func:`latentcv.engines.openmm.cv_force.bias_variable`), once per
 ``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias as
-an impulse every K x 2 fs (:class:`latentcv.md.mts.ImpulseMTSIntegrator`; see there when it is safe).
+an impulse every K x 2 fs (:class:`latentcv.engines.openmm.mts.ImpulseMTSIntegrator`; see there when it is safe).
 The barostat moves every ``--barostat-interval`` steps in both runs; each move of the biased run
 evaluates the CV twice more (three times with K > 1). Both runs start from the same minimised and
 briefly equilibrated state; ns/day is measured over ``--steps`` 2 fs steps of each after a warm-up,
 in ``--rounds`` alternating chunks (unbiased, biased, unbiased, ...), so that a machine whose speed
 drifts during the run does not skew the ratio. On a CPU platform torch runs with one thread and glibc's
-malloc keeps freed memory (:func:`latentcv.md.malloc.keep_freed_memory`), as in ``latentcv metad``.
+malloc keeps freed memory (:func:`latentcv.engines.openmm.malloc.keep_freed_memory`), as in ``latentcv metad``.
 
 Targets: ratio >= 0.5 for 1,024 molecules on the CPU, >= 0.7 for 4,096 on a GPU. The published
 anchor is 0.04 (432 TIP4P waters with a TorchForce, openmm issue 5167).
@@ -45,18 +45,18 @@ from _common import (
 )
 from openmm import app, unit
 
-from latentcv.cv.load import load
-from latentcv.md.bias import ResumableMetadynamics
-from latentcv.md.constraints import check_fixed_bonds
-from latentcv.md.cv_force import bias_variable
-from latentcv.md.engine import (
+from latentcv.engines.exported import load
+from latentcv.engines.openmm.bias import ResumableMetadynamics
+from latentcv.engines.openmm.constraints import check_fixed_bonds
+from latentcv.engines.openmm.cv_force import bias_variable
+from latentcv.engines.openmm.malloc import keep_freed_memory
+from latentcv.engines.openmm.mts import make_integrator
+from latentcv.engines.openmm.platforms import pick_platform
+from latentcv.engines.openmm.simulation import (
     BAROSTAT_INTERVAL, TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise, ns_per_day,
     set_barostat_interval,
 )
-from latentcv.md.malloc import keep_freed_memory
-from latentcv.md.mts import make_integrator
-from latentcv.md.platforms import pick_platform
-from latentcv.md.torch_threads import CPU_PLATFORMS, limit_torch_threads_for_platform
+from latentcv.engines.openmm.torch_threads import CPU_PLATFORMS, limit_torch_threads_for_platform
 from latentcv.systems import tip4p_ice
 
 NAME = "md_overhead"

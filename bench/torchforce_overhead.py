@@ -27,10 +27,10 @@ import openmm
 import torch
 from openmm import unit
 
-from latentcv.md.engine import TIMESTEP_PS, ns_per_day
-from latentcv.md.platforms import pick_platform
-from latentcv.md.probe import LatticeProbe
-from latentcv.md.torchforce import make_torch_force
+from latentcv.engines.openmm.platforms import pick_platform
+from latentcv.engines.openmm.simulation import TIMESTEP_PS, ns_per_day
+from latentcv.engines.openmm.torchforce import make_torch_force
+from latentcv.engines.probe import LatticeProbe
 
 SIGMA, EPSILON, MASS = 0.34, 0.996, 39.9  # nm, kJ/mol, dalton (argon)
 

@@ -35,7 +35,7 @@ import numpy as np
 from _common import DEFAULT_MODEL, base_parser, new_figure, print_table, save_figure, write_json
 from matplotlib.ticker import MaxNLocator
 
-from latentcv.md.simulate import RunConfig, RunFiles, simulate
+from latentcv.commands.simulate import RunConfig, RunFiles, simulate
 from latentcv.nn.settings import Settings
 
 NAME = "train_throughput"

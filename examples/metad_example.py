@@ -9,10 +9,11 @@ from pathlib import Path
 import latentcv  # noqa: F401  (torch before openmm)
 import numpy as np
 
-from latentcv.cv.untrained import Frame, export_untrained_cv
-from latentcv.md.metad import run_metad
-from latentcv.md.metad_config import MetadConfig
-from latentcv.md.system_files import write_system_files
+from latentcv.commands.metad import run_metad
+from latentcv.commands.metad_config import MetadConfig
+from latentcv.cv.untrained import Frame
+from latentcv.engines.export import export_untrained_cv
+from latentcv.engines.openmm.system_files import write_system_files
 from latentcv.systems.forcefields import SIMULATION_DIR
 from latentcv.systems.structure import read_pdb
 

@@ -65,7 +65,7 @@ def _add_system_options(p: argparse.ArgumentParser) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from latentcv.md.simulate import RunConfig, simulate
+    from latentcv.commands.simulate import RunConfig, simulate
 
     _show_progress_messages()
     config = RunConfig(
@@ -102,7 +102,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from latentcv.md.prepare import starting_structure
+    from latentcv.engines.openmm.prepare import starting_structure
     from latentcv.systems.registry import get_system
 
     _show_progress_messages()
@@ -358,8 +358,8 @@ def _numbers(text: str, kind: type, option: str) -> tuple:
 
 
 def _metad(args: argparse.Namespace) -> int:
-    from latentcv.md.metad import run_metad
-    from latentcv.md.metad_config import MetadConfig
+    from latentcv.commands.metad import run_metad
+    from latentcv.commands.metad_config import MetadConfig
 
     _show_progress_messages()
     config = MetadConfig(

@@ -1,6 +1,6 @@
 """``latentcv doctor``: check by running them that the engines work together.
 
-Each check really runs its engine on :class:`latentcv.md.probe.LatticeProbe`: an openmm-torch
+Each check really runs its engine on :class:`latentcv.engines.probe.LatticeProbe`: an openmm-torch
 TorchForce on every OpenMM platform (forces against PyTorch autograd, directly and inside a
 ``CustomCVForce``), and PLUMED's ``PYTORCH_MODEL`` through ``plumed driver``.
 """
@@ -42,7 +42,7 @@ def probe_configuration(seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarr
 
 def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[float, np.ndarray]:
     """Energy (kJ/mol) and forces (kJ/mol/nm) of the probe from PyTorch autograd, float64."""
-    from latentcv.md.probe import LatticeProbe
+    from latentcv.engines.probe import LatticeProbe
 
     x = torch.tensor(positions, dtype=torch.float64, requires_grad=True)
     b = None if box is None else torch.tensor(box, dtype=torch.float64)
@@ -53,8 +53,8 @@ def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[floa
 
 def _versions() -> Check:
     parts = []
-    # openmmtorch through latentcv.md.torchforce, which imports torch first
-    modules = {"torch": "torch", "openmm": "openmm", "openmmtorch": "latentcv.md.torchforce",
+    # openmmtorch through latentcv.engines.openmm.torchforce, which imports torch first
+    modules = {"torch": "torch", "openmm": "openmm", "openmmtorch": "latentcv.engines.openmm.torchforce",
                "mdtraj": "mdtraj", "torch-geometric": "torch_geometric"}
     for dist, module in modules.items():
         try:
@@ -69,9 +69,9 @@ def _versions() -> Check:
 def _openmm_check(platform: str, inside_cv_force: bool) -> Check:
     import openmm
 
-    from latentcv.md.openmm_eval import evaluate_forces
-    from latentcv.md.probe import LatticeProbe
-    from latentcv.md.torchforce import make_torch_force
+    from latentcv.engines.openmm.forces import evaluate_forces
+    from latentcv.engines.openmm.torchforce import make_torch_force
+    from latentcv.engines.probe import LatticeProbe
 
     where = "in CustomCVForce" if inside_cv_force else "direct"
     name = f"OpenMM {platform} TorchForce ({where})"
@@ -97,10 +97,10 @@ def _openmm_check(platform: str, inside_cv_force: bool) -> Check:
 
 
 def _plumed_check() -> list[Check]:
-    from latentcv.md.adapters import PlumedCV
-    from latentcv.md.plumed_driver import run_pytorch_model
-    from latentcv.md.plumed_kernel import find_plumed
-    from latentcv.md.probe import LatticeProbe
+    from latentcv.engines.plumed.adapter import PlumedCV
+    from latentcv.engines.plumed.driver import run_pytorch_model
+    from latentcv.engines.plumed.kernel import find_plumed
+    from latentcv.engines.probe import LatticeProbe
 
     fix = "run `make plumed`, or set LATENTCV_PLUMED / PLUMED_KERNEL to a libtorch-enabled PLUMED"
     try:
@@ -131,7 +131,7 @@ def collect(platforms: list[str] | None = None) -> list[Check]:
     checks = [_versions()]
     if not checks[0].ok:
         return checks
-    from latentcv.md.platforms import platform_names
+    from latentcv.engines.openmm.platforms import platform_names
 
     names = platforms or platform_names()
     for required in ("Reference", "CPU"):

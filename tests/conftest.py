@@ -7,7 +7,7 @@ from pathlib import Path
 import latentcv  # noqa: F401  (torch before openmm: see latentcv/__init__.py)
 import pytest
 
-from latentcv.md.plumed_kernel import PlumedInstall, find_plumed
+from latentcv.engines.plumed.kernel import PlumedInstall, find_plumed
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def plumed() -> PlumedInstall:
 def phase_runs(tmp_path_factory) -> dict[str, Path]:
     """Short real MD of ice Ih (250 K) and liquid water (300 K), 288 TIP4P/Ice molecules each,
     made once per session by the project's own `simulate`: 16 frames of 0.25 ps per phase."""
-    from latentcv.md.simulate import RunConfig, simulate
+    from latentcv.commands.simulate import RunConfig, simulate
 
     root = tmp_path_factory.mktemp("phases")
     runs = {}
@@ -51,3 +51,12 @@ def trained_run(phase_runs, tmp_path_factory):
     summary = latentcv.train(labelled_trajectories(phase_runs), phase_runs["crystal"] / "topology.pdb", out,
                              Settings.load(overrides=SMALL_MODEL), verbose=False)
     return phase_runs, summary
+
+
+@pytest.fixture(scope="session")
+def ice_run(tmp_path_factory):
+    """Ice system, minimised state and untrained CV for the metadynamics tests, made once per session
+    (a few seconds): an :class:`tests.engines.openmm.metad_setup.IceRun`."""
+    from tests.engines.openmm.metad_setup import make_ice_run
+
+    return make_ice_run(tmp_path_factory.mktemp("ice-run"))

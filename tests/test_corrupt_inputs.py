@@ -25,9 +25,9 @@ import pytest
 import torch
 
 from latentcv.cli import main
+from latentcv.commands.metad_config import MetadConfig
 from latentcv.cv.export_run import export_run
-from latentcv.md.engine import create_system
-from latentcv.md.metad_config import MetadConfig
+from latentcv.engines.openmm.simulation import create_system
 from latentcv.systems import tip4p_ice
 from latentcv.systems.structure import read_pdb
 from latentcv.training.checkpoint import save_checkpoint

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch
 
-from latentcv.cv.load import load
-from latentcv.md.plumed_driver import read_colvar, run_driver, write_dcd
+from latentcv.engines.exported import load
+from latentcv.engines.plumed.driver import read_colvar, run_driver, write_dcd
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "plumed"

@@ -18,9 +18,9 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 EVALUATE = """
 from latentcv.doctor import probe_configuration, probe_reference
-from latentcv.md.openmm_eval import evaluate_forces
-from latentcv.md.probe import LatticeProbe
-from latentcv.md.torchforce import make_torch_force
+from latentcv.engines.openmm.forces import evaluate_forces
+from latentcv.engines.openmm.torchforce import make_torch_force
+from latentcv.engines.probe import LatticeProbe
 p, b = probe_configuration()
 e, _ = evaluate_forces([make_torch_force(LatticeProbe())], p, b, platform="{platform}")
 assert abs(e - probe_reference(p, b)[0]) < 1e-9, e
@@ -44,7 +44,7 @@ def test_torchforce_works_in_either_import_order(prelude: str, platform: str) ->
     [
         ["-m", "latentcv.cli", "--help"],
         ["-m", "latentcv.cli", "doctor", "--help"],
-        ["-m", "latentcv.md.plumed_build", "--help"],
+        ["-m", "latentcv.engines.plumed.build", "--help"],
     ],
 )
 def test_entry_points_print_help(argv: list[str]) -> None:

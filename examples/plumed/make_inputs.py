@@ -21,8 +21,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from latentcv.cv.export import PLUMED_MODEL, plumed_input
-from latentcv.cv.load import load
+from latentcv.engines.export import PLUMED_MODEL
+from latentcv.engines.exported import load
+from latentcv.engines.plumed.input import plumed_input
 
 HERE = Path(__file__).resolve().parent
 MODELS = HERE.parent.parent / "models"

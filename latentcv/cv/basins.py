@@ -35,9 +35,9 @@ from latentcv.cluster.compare import compare_heads  # noqa: E402
 from latentcv.cluster.matching import match_to_labels, name_centres  # noqa: E402
 from latentcv.cluster.report import write_report  # noqa: E402
 from latentcv.cv.bias_fit import fit_to_pmf  # noqa: E402
-from latentcv.cv.export import ComponentStats  # noqa: E402
 from latentcv.cv.heads import BiasNet, CrystalCount, LatentDistance, LatentProgress  # noqa: E402
 from latentcv.cv.pmf import PMF, read_pmf  # noqa: E402
+from latentcv.cv.stats import ComponentStats  # noqa: E402
 from latentcv.data.dataset import load_dataset  # noqa: E402
 from latentcv.data.specs import TrajectorySpec  # noqa: E402
 from latentcv.errors import InputError  # noqa: E402

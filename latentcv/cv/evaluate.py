@@ -11,8 +11,8 @@ import mdtraj
 import numpy as np
 import torch
 
-from latentcv.cv.load import ExportedCV, load
 from latentcv.data.reading import iter_frames
+from latentcv.engines.exported import ExportedCV, load
 from latentcv.errors import InputError
 from latentcv.geometry import rotate_to_reduced
 from latentcv.readers import reading

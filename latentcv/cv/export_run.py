@@ -10,12 +10,12 @@ import mdtraj as md
 import torch
 
 from latentcv.cv.basins import load_basins
-from latentcv.cv.export import PAIR_SKIN, export_cv
 from latentcv.cv.heads import CombinedHeads
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.data.features import bond_lengths
 from latentcv.data.system_xml import constrained_lengths, read_system_xml
 from latentcv.data.topology import read_topology
+from latentcv.engines.export import PAIR_SKIN, export_cv
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder

@@ -169,6 +169,11 @@ class BiasNet(torch.nn.Module):
         return net
 
 
+#: Name of the components that are bias energies (kJ/mol), not CVs: an engine applies them as a
+#: static bias, never metadynamics.
+ENERGY_COMPONENT = BiasNet.names[0]
+
+
 class CombinedHeads(torch.nn.Module):
     """Several heads side by side: their components concatenated, in order.
 

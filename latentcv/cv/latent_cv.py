@@ -13,7 +13,7 @@ class LatentCV(torch.nn.Module):
     """``forward(positions[n, 3], boxvectors[3, 3]) -> Tensor[n_cv]`` (nm in).
 
     The positions are those of the encoder's topology atoms (virtual sites excluded), in its order;
-    the engine adapters (:mod:`latentcv.md.adapters`) select them from all particles.
+    the engine adapters (:mod:`latentcv.engines.openmm.adapter`) select them from all particles.
 
     Parameters
     ----------

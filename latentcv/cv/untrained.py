@@ -3,21 +3,21 @@
 The encoder's weights are random: its latent space separates two given structures only because
 the progress head's two centres are put at their latents. Such a CV is useful to check that a run
 works end to end, not to learn anything about crystallization; its metadata says ``"untrained":
-true``. Use a trained CV (``latentcv export``) for science.
+true``. Use a trained CV (``latentcv export``) for science. Its export is
+:func:`latentcv.engines.export.export_untrained_cv`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from latentcv.cv.export import ComponentStats, export_cv
 from latentcv.cv.heads import LatentProgress
 from latentcv.cv.latent_cv import LatentCV
+from latentcv.cv.stats import ComponentStats
 from latentcv.data.features import bond_lengths
 from latentcv.data.topology import read_topology
 from latentcv.nn.encoder import EncoderConfig, HierarchicalEncoder
@@ -47,17 +47,41 @@ class Frame:
     box: np.ndarray
 
 
-def export_untrained_cv(
+@dataclass
+class UntrainedCV:
+    """An untrained CV on the particles of a System, ready to export
+    (:func:`latentcv.engines.export.export_untrained_cv`).
+
+    Attributes
+    ----------
+    cv : LatentCV
+        The random encoder with the progress head, float64, in eval mode.
+    atoms : list of int
+        Indices, among the System's particles, of the atoms the encoder reads, in its order.
+    n_particles : int
+        Particles of the System (virtual sites included).
+    stats : list of ComponentStats
+        Statistics of ``progress`` and ``off_axis`` at the two structures (spread at least
+        :data:`ASSUMED_STD`).
+    metadata : dict
+        Entries for metadata.json that say the CV is untrained.
+    """
+
+    cv: LatentCV
+    atoms: list[int]
+    n_particles: int
+    stats: list[ComponentStats]
+    metadata: dict
+
+
+def untrained_cv(
     topology_pdb: str | os.PathLike[str],
     melt: Frame,
     crystal: Frame,
-    out_dir: str | os.PathLike[str],
-    temperature: float,
     seed: int = 0,
-    dtype: torch.dtype = torch.float32,
     constrained_bonds: bool = False,
-) -> Path:
-    """Export a two-component progress CV (``progress``, ``off_axis``) with a random encoder.
+) -> UntrainedCV:
+    """A two-component progress CV (``progress``, ``off_axis``) with a random encoder.
 
     Parameters
     ----------
@@ -66,22 +90,11 @@ def export_untrained_cv(
         included.
     melt, crystal : Frame
         Structures that define progress 0 and 1 (same particles as the PDB).
-    out_dir : path
-        CV folder to write.
-    temperature : float
-        K, for the METAD line of plumed.dat.
     seed : int
         Seed of the random weights.
-    dtype : torch.dtype
-        Precision of the OpenMM modules.
     constrained_bonds : bool
         Fix the bonds at their lengths in ``crystal`` (``latentcv export --constrained-bonds``), for
         MD that constrains them (rigid water).
-
-    Returns
-    -------
-    Path
-        The CV folder.
     """
     file_topology, molecular = read_topology(topology_pdb)
     inputs = encoder_inputs(molecular, use_charges=False)
@@ -110,4 +123,4 @@ def export_untrained_cv(
         )
     ]
     extra = {"untrained": True, "note": "random encoder weights: a smoke-test CV, not a learned one"}
-    return export_cv(cv, atoms.tolist(), file_topology.n_atoms, out_dir, stats, temperature, dtype, extra)
+    return UntrainedCV(cv, atoms.tolist(), file_topology.n_atoms, stats, extra)

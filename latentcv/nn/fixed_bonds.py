@@ -11,7 +11,7 @@ Such a CV equals the full CV wherever the bonds have the stored lengths. Its gra
 full CV's by sum_b (dCV/dl_b) grad l_b, a combination of the gradients of the constrained bond lengths,
 which the constraint forces cancel: the constrained dynamics are the same (the net force and torque on
 every rigid molecule agree). Off those lengths, with flexible bonds, it is another function, so
-``latentcv metad`` checks the System's constraints (:func:`latentcv.md.constraints.check_fixed_bonds`).
+``latentcv metad`` checks the System's constraints (:func:`latentcv.engines.openmm.constraints.check_fixed_bonds`).
 
 The lengths (a System's constraint lengths, or the bond lengths of one structure) are averaged over
 equivalent bonds (the same two atoms of molecules of the same species), and the stored rows are

@@ -15,10 +15,10 @@ from pathlib import Path
 import mdtraj as md
 
 from latentcv.cv.basins import HEADS_FILE
-from latentcv.cv.export import METADATA
 from latentcv.cv.export_run import export_run
-from latentcv.cv.load import ExportedCV, load
 from latentcv.data.features import MolecularTopology
+from latentcv.engines.export import METADATA
+from latentcv.engines.exported import ExportedCV, load
 from latentcv.errors import InputError
 from latentcv.nn.bundle import MODEL_FILE
 

@@ -39,7 +39,7 @@ class SystemKind:
         Length of that melting run (ps).
 
     Builders only write structures; the minimisation and the melting run are MD, done by
-    :func:`latentcv.md.prepare.starting_structure`.
+    :func:`latentcv.engines.openmm.prepare.starting_structure`.
     """
 
     name: str

@@ -23,7 +23,7 @@ def build_water(n_molecules: int) -> Structure:
     TIP4P-Ew box (same O-H length and H-O-H angle as TIP4P/Ice). The geometry is TIP4P-Ew's: an
     energy minimisation with the TIP4P/Ice force field and rigid water makes it exact, places the M
     sites and relieves close contacts across the new box boundary. That minimisation is MD work,
-    done where starting structures are prepared (:func:`latentcv.md.prepare.starting_structure`, as
+    done where starting structures are prepared (:func:`latentcv.engines.openmm.prepare.starting_structure`, as
     :attr:`latentcv.systems.registry.SystemKind.minimise` asks). The box is a little roomy (about
     0.87 g/cm3 for 288 molecules): the barostat of the run brings it to density. When ``n_molecules``
     would give a box edge below twice the nonbonded cutoff, the smallest allowed cube is filled

@@ -20,13 +20,14 @@ import pytest
 import torch
 
 from latentcv.cv.bias_fit import bias_target, fit_to_pmf, line_samples
-from latentcv.cv.export import ComponentStats, plumed_input
 from latentcv.cv.heads import BiasNet
-from latentcv.cv.load import load
 from latentcv.cv.pmf import PMF, read_pmf
+from latentcv.cv.stats import ComponentStats
+from latentcv.engines.exported import load
+from latentcv.engines.openmm.cv_force import torch_force
+from latentcv.engines.plumed.driver import read_colvar, run_driver
+from latentcv.engines.plumed.input import plumed_input
 from latentcv.errors import InputError
-from latentcv.md.cv_force import torch_force
-from latentcv.md.plumed_driver import read_colvar, run_driver
 
 BARRIER = 20.0  # kJ/mol
 
@@ -256,8 +257,8 @@ def test_cluster_refuses_a_pmf_on_another_cv(trained_run, bias_export, tmp_path)
 
 
 def test_metad_refuses_to_bias_an_energy(bias_export, tmp_path) -> None:
-    from latentcv.md.metad import run_metad
-    from latentcv.md.metad_config import MetadConfig
+    from latentcv.commands.metad import run_metad
+    from latentcv.commands.metad_config import MetadConfig
 
     runs, _, cv_dir = bias_export
     config = MetadConfig(str(runs["crystal"] / "system.xml"), str(runs["crystal"] / "topology.pdb"), str(cv_dir),

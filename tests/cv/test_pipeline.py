@@ -18,9 +18,9 @@ import openmm
 import pytest
 import torch
 
-from latentcv.cv.load import load
 from latentcv.data.augment import permute_molecules, random_molecule_images, random_rotation, random_translation
 from latentcv.data.topology import read_topology
+from latentcv.engines.exported import load
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

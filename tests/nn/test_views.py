@@ -20,14 +20,14 @@ import pytest
 import torch
 
 from latentcv.cv.basins import Basins, load_basins
-from latentcv.cv.export import ComponentStats
 from latentcv.cv.export_run import export_run
 from latentcv.cv.latent_cv import LatentCV
+from latentcv.cv.stats import ComponentStats
 from latentcv.data.topology import read_topology
+from latentcv.engines.openmm.cv_force import torch_force
+from latentcv.engines.openmm.forces import evaluate_forces
 from latentcv.errors import InputError
 from latentcv.geometry import box_is_reduced, reduce_box
-from latentcv.md.cv_force import torch_force
-from latentcv.md.openmm_eval import evaluate_forces
 from latentcv.nn.autoencoder import HierarchicalAutoencoder
 from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder

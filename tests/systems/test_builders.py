@@ -8,13 +8,13 @@ import numpy as np
 import openmm
 import pytest
 
+from latentcv.engines.openmm.prepare import starting_structure
+from latentcv.engines.openmm.simulation import create_system
 from latentcv.errors import InputError
-from latentcv.md.engine import create_system
-from latentcv.md.prepare import starting_structure
 from latentcv.systems import tip4p_ice, urea
 from latentcv.systems.forcefields import MIN_BOX_EDGE_NM
-from latentcv.systems.registry import get_system
 from latentcv.systems.ice import build_ice
+from latentcv.systems.registry import get_system
 from latentcv.systems.structure import Structure, read_pdb
 from latentcv.systems.supercell import choose_supercell
 from latentcv.systems.urea import build_urea_crystal

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from openmm import unit
 
-from latentcv.md.engine import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise
-from latentcv.md.simulate import RunConfig, RunFiles, simulate
+from latentcv.commands.simulate import RunConfig, RunFiles, simulate
+from latentcv.engines.openmm.simulation import TIMESTEP_PS, add_barostat, create_system, make_simulation, minimise
 from latentcv.systems import urea
 from latentcv.systems.forcefields import SIMULATION_DIR
 from latentcv.systems.structure import read_pdb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from latentcv.md.engine import create_system
+from latentcv.engines.openmm.simulation import create_system
 from latentcv.systems.forcefields import SIMULATION_DIR
 from latentcv.systems.registry import SYSTEMS
 from latentcv.systems.structure import read_pdb

@@ -1,0 +1,154 @@
+"""Settings of a ``latentcv metad`` run, checked before any work starts; saved as ``config.json``.
+
+Every step count (``pace``, ``report_interval``, ``checkpoint_interval``) is in 2 fs time steps, with
+or without multiple time stepping, so that ``--mts K`` changes how forces are integrated and not
+when hills fall; with ``--mts K`` they must be multiples of K, so that hills, reports and checkpoints
+fall between impulse cycles (a resumed run starts a new cycle).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from latentcv.engines.openmm.simulation import TIMESTEP_PS
+from latentcv.errors import InputError
+from latentcv.readers import read_json_object, reading
+
+#: Settings that may change when a run is resumed.
+RESUME_MAY_CHANGE = ("ns", "platform", "state", "out")
+
+
+@dataclass(frozen=True)
+class MetadConfig:
+    """One well-tempered metadynamics run on an exported latent CV.
+
+    Attributes
+    ----------
+    system_xml, pdb : str
+        OpenMM System XML and the PDB of its particles (``latentcv simulate``'s ``system.xml`` and
+        ``topology.pdb``); the PDB gives the starting positions unless ``state`` is given.
+    cv : str
+        Exported CV folder (``latentcv export``).
+    out : str
+        Output folder.
+    temperature : float
+        K.
+    ns : float
+        Total length, ns (a resumed run goes on until it reaches it), in whole report intervals.
+    components : tuple of int
+        CV components to bias (1 to 3).
+    bias_factor : float
+        Well-tempered γ = (T + ΔT)/T, > 1.
+    height : float
+        Initial Gaussian height, kJ/mol.
+    sigma : tuple of float, optional
+        Gaussian widths per component (CV units); default the CV metadata's suggestions.
+    pace : int
+        2 fs steps between hills.
+    state : str, optional
+        OpenMM State XML to start from (positions, velocities, box), e.g. ``simulate``'s state.xml.
+    platform : str
+        OpenMM platform or ``auto`` (CUDA, OpenCL, CPU; mixed precision on GPUs).
+    mts : int
+        Multiple time stepping: the bias (and the CV's TorchForces) every ``mts`` 2 fs steps; 1 = off.
+    barostat_interval : int, optional
+        2 fs steps between Monte Carlo barostat moves; default the System's own (25 in latentcv's
+        systems). Each move evaluates the CV twice more (energies before and after), three times with
+        ``mts`` > 1 (the move's step sees the bias, :mod:`latentcv.engines.openmm.mts`).
+    walkers_dir : str, optional
+        Folder shared by multiple walkers.
+    walker_id : int, optional
+        This walker's id, with ``walkers_dir``.
+    report_interval : int
+        2 fs steps between rows of colvar.csv and log.csv and frames of trajectory.dcd.
+    checkpoint_interval : int
+        2 fs steps between checkpoints, a multiple of ``report_interval``.
+    seed : int
+        Seed of the starting velocities and of the Langevin integrator.
+    """
+
+    system_xml: str
+    pdb: str
+    cv: str
+    out: str
+    temperature: float
+    ns: float
+    components: tuple[int, ...] = (0,)
+    bias_factor: float = 10.0
+    height: float = 1.0
+    sigma: tuple[float, ...] | None = None
+    pace: int = 500
+    state: str | None = None
+    platform: str = "auto"
+    mts: int = 1
+    barostat_interval: int | None = None
+    walkers_dir: str | None = None
+    walker_id: int | None = None
+    report_interval: int = 500
+    checkpoint_interval: int = 5000
+    seed: int = 1
+
+    @property
+    def n_reports(self) -> int:
+        """Report intervals in ``ns`` (at least one)."""
+        return max(1, round(self.ns * 1000 / (TIMESTEP_PS * self.report_interval)))
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` for settings that cannot run (files are checked when read)."""
+        for name in ("temperature", "ns", "height"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.bias_factor > 1:
+            raise InputError(f"the bias factor must be greater than 1, got {self.bias_factor}")
+        if not 1 <= len(self.components) <= 3 or len(set(self.components)) != len(self.components):
+            raise InputError(f"give 1 to 3 different CV components, got {list(self.components)}")
+        if self.sigma is not None:
+            if len(self.sigma) != len(self.components):
+                raise InputError(f"give one sigma per component ({len(self.components)}), got {len(self.sigma)}")
+            if not all(s > 0 for s in self.sigma):
+                raise InputError(f"sigma must be positive, got {list(self.sigma)}")
+        if self.mts < 1:
+            raise InputError(f"--mts must be at least 1, got {self.mts}")
+        if self.barostat_interval is not None and self.barostat_interval < 1:
+            raise InputError(f"--barostat-interval must be at least 1, got {self.barostat_interval}")
+        for name in ("pace", "report_interval", "checkpoint_interval"):
+            steps = getattr(self, name)
+            if steps < 1 or steps % self.mts:
+                raise InputError(f"{name} must be a positive multiple of --mts {self.mts} (2 fs steps), got {steps}")
+        if self.checkpoint_interval % self.report_interval:
+            raise InputError(
+                f"checkpoint_interval ({self.checkpoint_interval}) must be a multiple of report_interval "
+                f"({self.report_interval})"
+            )
+        if (self.walker_id is None) != (self.walkers_dir is None):
+            raise InputError("--walker-id and --walkers-dir go together")
+        if self.walker_id is not None and self.walker_id < 0:
+            raise InputError(f"--walker-id must not be negative, got {self.walker_id}")
+
+    def to_json(self) -> str:
+        """The settings as JSON."""
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    def resumed(self, saved_json: Path) -> MetadConfig:
+        """The config of the run saved in ``saved_json`` with this config's ``ns`` and ``platform``.
+
+        Raises
+        ------
+        InputError
+            When other settings differ.
+        """
+        saved = read_json_object(saved_json, "metadynamics config.json")
+        with reading(saved_json, "metadynamics config.json"):
+            for key in ("components", "sigma"):
+                saved[key] = None if saved[key] is None else tuple(saved[key])
+            differing = [
+                f"{f.name} {saved[f.name]!r} (asked {getattr(self, f.name)!r})"
+                for f in fields(MetadConfig)
+                if f.name not in RESUME_MAY_CHANGE and saved.get(f.name) != getattr(self, f.name)
+            ]
+        if differing:
+            raise InputError(f"cannot resume {self.out}: it was run with " + ", ".join(differing))
+        with reading(saved_json, "metadynamics config.json"):
+            return MetadConfig(**{**saved, **{name: getattr(self, name) for name in RESUME_MAY_CHANGE}})

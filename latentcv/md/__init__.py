@@ -1,1 +1,0 @@
-"""Engines: OpenMM (openmm-torch TorchForce, Metadynamics) and PLUMED (PYTORCH_MODEL)."""

@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 import torch  # noqa: E402
 
-from latentcv.cv.export_run import export_run  # noqa: E402
+from latentcv.commands.export import export_run  # noqa: E402
 from latentcv.engines.export import PAIR_SKIN  # noqa: E402
 from latentcv.systems.ice import build_ice  # noqa: E402
 from latentcv.systems.structure import Structure  # noqa: E402
@@ -95,7 +95,7 @@ def with_cv(
 ) -> IceCV:
     """Write ``structure`` as ``folder/topology.pdb`` and export the progress CV of ``model`` for it
     into ``folder/cv`` (parameters as for :func:`ice_with_cv`; ``pair_skin`` in nm as for
-    :func:`latentcv.cv.export_run.export_run`)."""
+    :func:`latentcv.commands.export.export_run`)."""
     folder.mkdir(parents=True, exist_ok=True)
     topology = folder / "topology.pdb"
     structure.write_pdb(topology)

@@ -31,11 +31,11 @@ __version__ = "0.1.0"
 def train(trajectories, topology, out, settings=None, **options):  # type: ignore[no-untyped-def]
     """Train the hierarchical autoencoder: the Python form of ``latentcv train``.
 
-    See :func:`latentcv.nn.train_model.train_model` for the parameters (``system_xml``, ``resume``,
+    See :func:`latentcv.commands.train.train_model` for the parameters (``system_xml``, ``resume``,
     ``start``, ``stop``, ``stride``, ``verbose``) and :class:`latentcv.nn.settings.Settings` for
-    ``settings``. Returns a :class:`latentcv.nn.train_model.TrainSummary`.
+    ``settings``. Returns a :class:`latentcv.commands.train.TrainSummary`.
     """
-    from latentcv.nn.train_model import train_model
+    from latentcv.commands.train import train_model
 
     return train_model(trajectories, topology, out, settings, **options)
 

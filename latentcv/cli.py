@@ -1,4 +1,8 @@
-"""The ``latentcv`` command: argument parsing and dispatch only; the work lives in the package.
+"""The ``latentcv`` command: argument parsing and dispatch only; each command's work lives in its
+module of :mod:`latentcv.commands`, and a handler here prints the command's one-line result.
+
+latentcv's log messages (INFO and above) go to stderr as ``latentcv: ...`` lines while a command
+runs; progress bars go to stderr too, results to stdout.
 
 Every problem a user can fix (a :class:`latentcv.errors.LatentCVError`) becomes one line on stderr
 and exit status 2, never a traceback. Anything else is a fault of latentcv's: one line too, exit
@@ -8,9 +12,11 @@ status 1, and the traceback when ``LATENTCV_TRACEBACK=1`` is set.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from latentcv import __version__
 from latentcv.errors import LatentCVError
@@ -20,7 +26,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from latentcv.doctor import run_doctor
+    from latentcv.commands.doctor import run_doctor
 
     return run_doctor(platforms=args.platform)
 
@@ -40,16 +46,24 @@ def _add_doctor(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_doctor)
 
 
-def _show_progress_messages() -> None:
-    """Send latentcv's INFO log messages (box sizes, speed) to stderr as ``latentcv: ...`` lines."""
-    import logging
-
+@contextlib.contextmanager
+def _progress_messages() -> Iterator[None]:
+    """While a command runs, show latentcv's INFO log messages (box sizes, stages, speed) on stderr as
+    ``latentcv: ...`` lines. The logger is as it was afterwards, for callers of :func:`main` in a
+    process that goes on."""
+    logger = logging.getLogger("latentcv")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("latentcv: %(message)s"))
-    logger = logging.getLogger("latentcv")
+    level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # genice2 puts a handler on the root logger
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def _add_system_options(p: argparse.ArgumentParser) -> None:
@@ -67,7 +81,6 @@ def _add_system_options(p: argparse.ArgumentParser) -> None:
 def _simulate(args: argparse.Namespace) -> int:
     from latentcv.commands.simulate import RunConfig, simulate
 
-    _show_progress_messages()
     config = RunConfig(
         system=args.system, molecules=args.molecules, temperature=args.temperature, pressure=args.pressure,
         ps=args.ps, equilibrate_ps=args.equilibrate, frame_ps=args.frame_interval, seed=args.seed,
@@ -102,16 +115,9 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from latentcv.engines.openmm.prepare import starting_structure
-    from latentcv.systems.registry import get_system
+    from latentcv.commands.build import build
 
-    _show_progress_messages()
-    kind = get_system(args.system)
-    structure = starting_structure(kind, args.molecules, args.seed, args.platform)
-    try:
-        structure.write_pdb(args.out)
-    except OSError as err:
-        raise LatentCVError(f"cannot write {args.out}: {err.strerror or err}") from None
+    build(args.system, args.molecules, args.out, seed=args.seed, platform=args.platform)
     return 0
 
 
@@ -127,8 +133,8 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from latentcv.commands.train import train_model
     from latentcv.nn.settings import Settings
-    from latentcv.nn.train_model import train_model
 
     settings = Settings.load(args.config, overrides={
         "model": {"pooling": args.pooling, "latent_dim": args.latent_dim, "cutoff": args.cutoff},
@@ -184,7 +190,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from latentcv.cv.basins import find_basins
+    from latentcv.commands.cluster import find_basins
 
     basins = find_basins(args.model, args.traj, args.top or args.traj[0].split(":")[0], args.out, args.method,
                          system_xml=args.system_xml, crystal_label=args.crystal_label,
@@ -195,7 +201,7 @@ def _cluster(args: argparse.Namespace) -> int:
 
 
 def _add_cluster(sub: argparse._SubParsersAction) -> None:
-    from latentcv.cv.basins import METHODS
+    from latentcv.commands.cluster import METHODS
 
     p = sub.add_parser(
         "cluster",
@@ -229,7 +235,7 @@ def _add_cluster(sub: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from latentcv.cv.export_run import export_run
+    from latentcv.commands.export import export_run
 
     heads = _names(args.cv)
     folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
@@ -272,7 +278,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from latentcv.cv.evaluate import evaluate_cv
+    from latentcv.commands.evaluate import evaluate_cv
 
     values, _ = evaluate_cv(args.cv, args.traj, args.top, args.out, forces=args.forces, stride=args.stride,
                             engine=args.engine)
@@ -298,7 +304,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="which exported file computes the CV: openmm_cv<k>.pt (default) or plumed_cv.ptc")
     p.set_defaults(func=_evaluate)
 def _report(args: argparse.Namespace) -> int:
-    from latentcv.report.run import ReportConfig, run_report
+    from latentcv.commands.report import ReportConfig, run_report
 
     config = ReportConfig(
         cv=args.cv, trajectories=args.traj, out=args.out, topologies=args.top or [], cv_out=args.cv_out,
@@ -361,7 +367,6 @@ def _metad(args: argparse.Namespace) -> int:
     from latentcv.commands.metad import run_metad
     from latentcv.commands.metad_config import MetadConfig
 
-    _show_progress_messages()
     config = MetadConfig(
         system_xml=args.system_xml, pdb=args.pdb, cv=args.cv, out=args.out, temperature=args.temperature,
         ns=args.ns, components=args.components, bias_factor=args.bias_factor, height=args.height,
@@ -446,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with _progress_messages():
+            return int(args.func(args))
     except LatentCVError as err:
         print(f"latentcv {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -17,9 +17,9 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 EVALUATE = """
-from latentcv.doctor import probe_configuration, probe_reference
 from latentcv.engines.openmm.forces import evaluate_forces
 from latentcv.engines.openmm.torchforce import make_torch_force
+from latentcv.engines.probe import probe_configuration, probe_reference
 from latentcv.engines.probe import LatticeProbe
 p, b = probe_configuration()
 e, _ = evaluate_forces([make_torch_force(LatticeProbe())], p, b, platform="{platform}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -42,3 +43,20 @@ class LatticeProbe(torch.nn.Module):
             s = x @ torch.linalg.inv(boxvectors.to(torch.float64))
         energy = self.k * torch.cos(2.0 * math.pi * s).sum()
         return energy.to(positions.dtype)
+
+
+def probe_configuration(seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Random positions ``[n, 3]`` (nm) inside a reduced triclinic box ``[3, 3]`` (nm)."""
+    rng = np.random.default_rng(seed)
+    box = np.array([[2.0, 0.0, 0.0], [0.4, 1.8, 0.0], [-0.3, 0.5, 2.2]])
+    return rng.uniform(0.0, 1.0, (n, 3)) @ box, box
+
+
+def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """Energy (kJ/mol) and forces (kJ/mol/nm) of the default :class:`LatticeProbe` from PyTorch
+    autograd, float64."""
+    x = torch.tensor(positions, dtype=torch.float64, requires_grad=True)
+    b = None if box is None else torch.tensor(box, dtype=torch.float64)
+    energy = LatticeProbe()(x, b)
+    (grad,) = torch.autograd.grad(energy, x)
+    return float(energy.detach()), -grad.numpy()

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 import torch
 
+from latentcv.commands.export import export_run
+from latentcv.commands.train import train_model
 from latentcv.cv.basins import Basins, load_basins
-from latentcv.cv.export_run import export_run
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.stats import ComponentStats
 from latentcv.data.topology import read_topology
@@ -33,7 +34,6 @@ from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder
 from latentcv.nn.inputs import feature_dim
 from latentcv.nn.settings import Settings
-from latentcv.nn.train_model import train_model
 from latentcv.nn.views import ViewAveragedEncoder
 from tests.data.builders import make_trajectory, write_files
 from tests.nn.synthetic import Lattice, check_central_differences, lattice, make_encoder

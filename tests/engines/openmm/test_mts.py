@@ -18,7 +18,7 @@ import openmm
 import pytest
 from openmm import app, unit
 
-from latentcv.cv.export_run import export_run
+from latentcv.commands.export import export_run
 from latentcv.engines.openmm.mts import ImpulseMTSIntegrator, barostat_intervals, make_integrator
 from latentcv.engines.openmm.simulation import make_simulation
 from tests.engines.openmm.energy_checks import DRIFT_FACTOR, ENERGY_SLACK, frozen_bias, nve_energies, spread

@@ -14,10 +14,10 @@ import pytest
 import torch
 from openmm import unit
 
-from latentcv.doctor import probe_configuration, probe_reference
 from latentcv.engines.openmm.adapter import OpenMMCV
 from latentcv.engines.openmm.forces import evaluate_forces
 from latentcv.engines.openmm.torchforce import make_torch_force
+from latentcv.engines.probe import probe_configuration, probe_reference
 from latentcv.engines.probe import LatticeProbe
 
 RTOL = 1e-9

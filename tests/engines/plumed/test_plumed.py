@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentcv.doctor import probe_reference
 from latentcv.engines.plumed.adapter import PlumedCV
 from latentcv.engines.plumed.driver import read_colvar, run_pytorch_model
 from latentcv.engines.plumed.input import pytorch_model_lines
 from latentcv.engines.plumed.kernel import find_plumed
+from latentcv.engines.probe import probe_reference
 from latentcv.engines.probe import LatticeProbe
 from latentcv.errors import EngineError
 

@@ -15,10 +15,12 @@ from tests.conftest import labelled_trajectories
 def clustered_model(trained_run, tmp_path_factory) -> Path:
     """The session's trained model with its CV heads (``heads.json`` of ``latentcv cluster``).
 
-    The pipeline test (tests/cv) clusters the same run with the same defaults when it runs first;
-    clustering again would only rewrite the same heads, so it is done here only when missing.
+    The pipeline test (tests/commands/test_pipeline.py) clusters the same run with the same defaults
+    when it runs first; clustering again would only rewrite the same heads, so it is done here only
+    when missing.
     """
-    from latentcv.cv.basins import HEADS_FILE, find_basins
+    from latentcv.commands.cluster import find_basins
+    from latentcv.cv.basins import HEADS_FILE
 
     runs, summary = trained_run
     if not (summary.run_dir / HEADS_FILE).is_file():

@@ -8,14 +8,14 @@ TorchForce on every OpenMM platform (forces against PyTorch autograd, directly a
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 
 import numpy as np
-import torch
 
+from latentcv.engines.probe import LatticeProbe, probe_configuration, probe_reference
 from latentcv.errors import LatentCVError
 
 #: Relative tolerance of engine forces against autograd (float32 platforms included).
@@ -31,24 +31,6 @@ class Check:
     detail: str
     required: bool = True
     fix: str = ""
-
-
-def probe_configuration(seed: int = 0, n: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    """Random positions ``[n, 3]`` (nm) inside a reduced triclinic box ``[3, 3]`` (nm)."""
-    rng = np.random.default_rng(seed)
-    box = np.array([[2.0, 0.0, 0.0], [0.4, 1.8, 0.0], [-0.3, 0.5, 2.2]])
-    return rng.uniform(0.0, 1.0, (n, 3)) @ box, box
-
-
-def probe_reference(positions: np.ndarray, box: np.ndarray | None) -> tuple[float, np.ndarray]:
-    """Energy (kJ/mol) and forces (kJ/mol/nm) of the probe from PyTorch autograd, float64."""
-    from latentcv.engines.probe import LatticeProbe
-
-    x = torch.tensor(positions, dtype=torch.float64, requires_grad=True)
-    b = None if box is None else torch.tensor(box, dtype=torch.float64)
-    energy = LatticeProbe()(x, b)
-    (grad,) = torch.autograd.grad(energy, x)
-    return float(energy.detach()), -grad.numpy()
 
 
 def _versions() -> Check:
@@ -71,7 +53,6 @@ def _openmm_check(platform: str, inside_cv_force: bool) -> Check:
 
     from latentcv.engines.openmm.forces import evaluate_forces
     from latentcv.engines.openmm.torchforce import make_torch_force
-    from latentcv.engines.probe import LatticeProbe
 
     where = "in CustomCVForce" if inside_cv_force else "direct"
     name = f"OpenMM {platform} TorchForce ({where})"
@@ -100,7 +81,6 @@ def _plumed_check() -> list[Check]:
     from latentcv.engines.plumed.adapter import PlumedCV
     from latentcv.engines.plumed.driver import run_pytorch_model
     from latentcv.engines.plumed.kernel import find_plumed
-    from latentcv.engines.probe import LatticeProbe
 
     fix = "run `make plumed`, or set LATENTCV_PLUMED / PLUMED_KERNEL to a libtorch-enabled PLUMED"
     try:

@@ -25,14 +25,14 @@ import pytest
 import torch
 
 from latentcv.cli import main
+from latentcv.commands.export import export_run
 from latentcv.commands.metad_config import MetadConfig
-from latentcv.cv.export_run import export_run
 from latentcv.engines.openmm.simulation import create_system
 from latentcv.systems import tip4p_ice
 from latentcv.systems.structure import read_pdb
 from latentcv.training.checkpoint import save_checkpoint
 
-SHIPPED = Path(__file__).resolve().parents[1] / "models" / "ice-water-fast"
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "ice-water-fast"
 
 
 def truncate(path: Path) -> None:

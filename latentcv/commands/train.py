@@ -11,6 +11,7 @@ labelled phases by nearest latent centroid). Each stage resumes from its ``lates
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from latentcv.nn.latents import encode_frames, plot_latent, separation_accuracy
 from latentcv.nn.settings import Settings
 from latentcv.training import fit, load_weights, seed_everything
 from latentcv.training.distributed import DistributedContext
+
+log = logging.getLogger(__name__)
 
 STAGE_DONE = "stage.done"
 #: Frames used to fix the seed pooling's count for export.
@@ -86,8 +89,7 @@ def _stage(model: HierarchicalAutoencoder, name: str, run_dir: Path, data: tuple
     model.set_stage(name, freeze_stage_one=settings.stages.freeze_stage_one and settings.stages.molecule_epochs > 0)
     done = run_dir / STAGE_DONE
     if not done.is_file():
-        if verbose:
-            print(f"== stage '{name}': {epochs} epochs in {run_dir}", flush=True)
+        log.info("stage '%s': %d epochs in %s", name, epochs, run_dir)
         config = settings.train.replace(epochs=epochs, valid_fraction=0.0)
         result = fit(model, data[0], data[1], config, run_dir, resume=resume and (run_dir / "latest.pt").is_file(),
                      verbose=verbose)
@@ -129,6 +131,9 @@ def train_model(
         Continue an interrupted run in ``out``.
     start, stop, stride : int
         Frames of each trajectory to use.
+    verbose : bool
+        Show the trainer's progress bars and epoch table, and print the model's path and held-out
+        accuracy at the end. Progress messages (frames, stages) go to the ``latentcv`` logger.
     """
     settings = settings or Settings()
     run = Path(out)
@@ -147,10 +152,8 @@ def train_model(
     train_idx, valid_idx = split_frames(frames.labels, settings.stages.valid_fraction, settings.train.seed)
     data = (FrameTensors(positions[train_idx], frames.boxes[train_idx], frames.labels[train_idx]),
             FrameTensors(positions[valid_idx], frames.boxes[valid_idx], frames.labels[valid_idx]))
-    if verbose:
-        print(f"{len(frames)} frames of {frames.molecular.n_molecules} molecules "
-              f"({len(train_idx)} training, {len(valid_idx)} held out); labels: {frames.label_names or 'none'}",
-              flush=True)
+    log.info("%d frames of %d molecules (%d training, %d held out); labels: %s", len(frames),
+             frames.molecular.n_molecules, len(train_idx), len(valid_idx), frames.label_names or "none")
 
     seed_everything(settings.train.seed)
     encoder = HierarchicalEncoder(feature_dim(frames.molecular.vocabulary), settings.model)

@@ -246,6 +246,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
+    from latentcv.engines.metadynamics import TEMPERATURE_K
+
     p = sub.add_parser(
         "export",
         help="export the CV to TorchScript for OpenMM (TorchForce) and PLUMED (PYTORCH_MODEL)",
@@ -260,7 +262,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                    "`latentcv cluster --pmf`)")
     p.add_argument("--dtype", default="float32", help="precision of the OpenMM files: float32 or float64")
     p.add_argument("--system-xml", help="OpenMM System XML (needed when the model reads charges)")
-    p.add_argument("--temperature", type=float, default=300.0, help="K, for the METAD line of plumed.dat")
+    p.add_argument("--temperature", type=float, default=TEMPERATURE_K,
+                   help=f"K, for the METAD line of plumed.dat (default {TEMPERATURE_K:g})")
     p.add_argument("--views", type=int, default=1, metavar="V",
                    help="average the latents over V fixed symmetry-equivalent views of each frame (Wren-style: "
                    "box translations and relabellings). The encoder is already invariant, so this removes only "
@@ -382,6 +385,9 @@ def _metad(args: argparse.Namespace) -> int:
 
 
 def _add_metad(sub: argparse._SubParsersAction) -> None:
+    from latentcv.commands.metad_config import defaults
+
+    d = defaults()  # MetadConfig's, whose hills are latentcv.engines.metadynamics's
     p = sub.add_parser(
         "metad",
         help="well-tempered metadynamics on an exported latent CV in OpenMM",
@@ -395,24 +401,26 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", metavar="FILE", help="OpenMM State XML to start from (default: the PDB, minimised)")
     p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
     p.add_argument(
-        "--components", type=lambda t: _numbers(t, int, "--components"), default=(0,), metavar="K[,K...]",
-        help="CV components to bias, 1 to 3 (default 0)",
+        "--components", type=lambda t: _numbers(t, int, "--components"), default=d["components"], metavar="K[,K...]",
+        help=f"CV components to bias, 1 to 3 (default {','.join(map(str, d['components']))})",
     )
     p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
-    p.add_argument("--bias-factor", type=float, default=10.0, metavar="G", help="well-tempered bias factor (default 10)")
-    p.add_argument("--height", type=float, default=1.0, metavar="KJ_MOL", help="initial hill height (kJ/mol, default 1)")
+    p.add_argument("--bias-factor", type=float, default=d["bias_factor"], metavar="G",
+                   help=f"well-tempered bias factor (default {d['bias_factor']:g})")
+    p.add_argument("--height", type=float, default=d["height"], metavar="KJ_MOL",
+                   help=f"initial hill height (kJ/mol, default {d['height']:g})")
     p.add_argument(
         "--sigma", default="auto", metavar="auto|S[,S...]",
         help="hill widths per component in CV units (default auto: the CV metadata's suggestion)",
     )
-    p.add_argument("--pace", type=int, default=500, metavar="STEPS", help="steps between hills (default 500)")
+    p.add_argument("--pace", type=int, default=d["pace"], metavar="STEPS", help=f"steps between hills (default {d['pace']})")
     p.add_argument("--ns", type=float, required=True, metavar="N", help="length (ns); with --resume, the total")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--platform", default="auto", help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
+    p.add_argument("--platform", default=d["platform"], help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
     p.add_argument(
-        "--mts", type=int, default=1, metavar="K",
+        "--mts", type=int, default=d["mts"], metavar="K",
         help="multiple time stepping: the bias as an impulse once per K steps (K <= 4 with the suggested hill "
-        "widths; default 1 = off)",
+        f"widths; default {d['mts']} = off)",
     )
     p.add_argument(
         "--barostat-interval", type=int, metavar="STEPS",
@@ -421,12 +429,14 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--walkers-dir", metavar="D", help="folder shared by multiple walkers")
     p.add_argument("--walker-id", type=int, metavar="I", help="this walker's id (with --walkers-dir)")
-    p.add_argument("--report-interval", type=int, default=500, metavar="STEPS", help="steps between rows and frames (default 500)")
+    p.add_argument("--report-interval", type=int, default=d["report_interval"], metavar="STEPS",
+                   help=f"steps between rows and frames (default {d['report_interval']})")
     p.add_argument(
-        "--checkpoint-interval", type=int, default=5000, metavar="STEPS",
-        help="steps between checkpoints, a multiple of --report-interval (default 5000)",
+        "--checkpoint-interval", type=int, default=d["checkpoint_interval"], metavar="STEPS",
+        help=f"steps between checkpoints, a multiple of --report-interval (default {d['checkpoint_interval']})",
     )
-    p.add_argument("--seed", type=int, default=1, help="seed of the velocities and the integrator (default 1)")
+    p.add_argument("--seed", type=int, default=d["seed"],
+                   help=f"seed of the velocities and the integrator (default {d['seed']})")
     p.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint until --ns")
     p.set_defaults(func=_metad)
 

@@ -16,6 +16,7 @@ from latentcv.data.features import bond_lengths
 from latentcv.data.system_xml import constrained_lengths, read_system_xml
 from latentcv.data.topology import read_topology
 from latentcv.engines.export import PAIR_SKIN, export_cv
+from latentcv.engines.metadynamics import TEMPERATURE_K
 from latentcv.errors import InputError
 from latentcv.nn.bundle import load_bundle
 from latentcv.nn.encoder import HierarchicalEncoder
@@ -32,7 +33,7 @@ def export_run(
     heads: Sequence[str] = ("progress",),
     dtype: str = "float32",
     system_xml: str | os.PathLike[str] | None = None,
-    temperature: float = 300.0,
+    temperature: float = TEMPERATURE_K,
     views: int = 1,
     pair_skin: float = PAIR_SKIN,
     constrained_bonds: bool = False,

@@ -9,9 +9,10 @@ fall between impulse cycles (a resumed run starts a new cycle).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
+from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, PACE_STEPS
 from latentcv.engines.openmm.simulation import TIMESTEP_PS
 from latentcv.errors import InputError
 from latentcv.readers import read_json_object, reading
@@ -23,6 +24,9 @@ RESUME_MAY_CHANGE = ("ns", "platform", "state", "out")
 @dataclass(frozen=True)
 class MetadConfig:
     """One well-tempered metadynamics run on an exported latent CV.
+
+    The defaults are the command line's (:func:`defaults`); the hills' are those of
+    :mod:`latentcv.engines.metadynamics`, which plumed.dat's METAD line uses too.
 
     Attributes
     ----------
@@ -76,10 +80,10 @@ class MetadConfig:
     temperature: float
     ns: float
     components: tuple[int, ...] = (0,)
-    bias_factor: float = 10.0
-    height: float = 1.0
+    bias_factor: float = BIAS_FACTOR
+    height: float = HEIGHT_KJ_MOL
     sigma: tuple[float, ...] | None = None
-    pace: int = 500
+    pace: int = PACE_STEPS
     state: str | None = None
     platform: str = "auto"
     mts: int = 1
@@ -152,3 +156,8 @@ class MetadConfig:
             raise InputError(f"cannot resume {self.out}: it was run with " + ", ".join(differing))
         with reading(saved_json, "metadynamics config.json"):
             return MetadConfig(**{**saved, **{name: getattr(self, name) for name in RESUME_MAY_CHANGE}})
+
+
+def defaults() -> dict[str, object]:
+    """The default of every :class:`MetadConfig` setting that has one, by name."""
+    return {f.name: f.default for f in fields(MetadConfig) if f.default is not MISSING}

@@ -8,7 +8,9 @@ import os
 import openmm.app
 import openmmtorch
 
+from latentcv.cv.stats import ComponentStats
 from latentcv.engines.exported import load
+from latentcv.engines.metadynamics import GRID_MARGIN, grid_range
 from latentcv.engines.openmm.torchforce import make_torch_force
 
 #: Grid points per Gaussian width in the bias grid of a BiasVariable.
@@ -35,7 +37,7 @@ def bias_variable(
     cv_dir: str | os.PathLike[str],
     component: int = 0,
     sigma: float | None = None,
-    margin: float = 0.5,
+    margin: float = GRID_MARGIN,
     grid_width: int | None = None,
 ) -> openmm.app.BiasVariable:
     """A BiasVariable on CV component ``component`` with range and width from the metadata.
@@ -45,14 +47,14 @@ def bias_variable(
     sigma : float, optional
         Gaussian width (CV units); default the metadata's suggestion.
     margin : float
-        Extra range on both sides, as a fraction of the training range.
+        Extra range on both sides, as a fraction of the training range
+        (:func:`latentcv.engines.metadynamics.grid_range`).
     grid_width : int, optional
         Grid points; default ``GRID_POINTS_PER_SIGMA`` per sigma over the range.
     """
     cv = load(cv_dir)
     meta = cv.component(component)
     width = sigma if sigma is not None else float(meta["sigma"])
-    span = max(meta["max"] - meta["min"], 6 * meta["std"], 1e-3)
-    low, high = meta["min"] - margin * span, meta["max"] + margin * span
+    low, high = grid_range(ComponentStats.from_metadata(meta), margin)
     points = grid_width or max(50, int(math.ceil(GRID_POINTS_PER_SIGMA * (high - low) / width)) + 1)
     return openmm.app.BiasVariable(torch_force(cv_dir, component), low, high, width, gridWidth=points)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from latentcv.cv.heads import ENERGY_COMPONENT
 from latentcv.cv.stats import ComponentStats
+from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, PACE_STEPS, grid_range
 
 #: The PLUMED model's file name in an exported CV folder.
 PLUMED_MODEL = "plumed_cv.ptc"
@@ -115,15 +116,15 @@ def plumed_input(
     if metad and cvs:
         k = cvs[0]
         first = stats[k]
-        span = max(first.maximum - first.minimum, 6 * first.std, 1e-3)
+        low, high = grid_range(first)
         lines += [
             f"# Well-tempered metadynamics on {label}.node-{k} ({first.name}), as `latentcv metad` does by default.",
             "# SIGMA is half its fluctuation inside a basin of the training frames; the grid spans the",
             "# training range with half its width as margin. Add components to ARG (with a SIGMA and grid",
             "# bounds each) to bias them too; adjust HEIGHT (kJ/mol), PACE (steps) and BIASFACTOR.",
-            f"metad: METAD ARG={label}.node-{k} SIGMA={first.suggested_sigma():.6g} HEIGHT=1.0 PACE=500 BIASFACTOR=10 "
-            f"TEMP={temperature:g} GRID_MIN={first.minimum - 0.5 * span:.6g} GRID_MAX={first.maximum + 0.5 * span:.6g} "
-            "FILE=HILLS",
+            f"metad: METAD ARG={label}.node-{k} SIGMA={first.suggested_sigma():.6g} HEIGHT={HEIGHT_KJ_MOL} "
+            f"PACE={PACE_STEPS} BIASFACTOR={BIAS_FACTOR:g} TEMP={temperature:g} GRID_MIN={low:.6g} "
+            f"GRID_MAX={high:.6g} FILE=HILLS",
             "",
         ]
         printed += ",metad.bias"

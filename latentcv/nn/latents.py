@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 
 import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestCentroid
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.neighbors import NearestCentroid  # noqa: E402
-
-from latentcv.nn.encoder import HierarchicalEncoder  # noqa: E402
+from latentcv.nn.encoder import HierarchicalEncoder
 
 
 def encode_frames(encoder: HierarchicalEncoder, positions: torch.Tensor, boxes: torch.Tensor,
@@ -53,11 +51,12 @@ def plot_latent(path: str | os.PathLike[str], z: np.ndarray, labels: np.ndarray,
         def project(points: np.ndarray) -> np.ndarray:
             return np.pad(points, ((0, 0), (0, 2 - points.shape[1])))
     xy = project(z)
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig = Figure(figsize=(5.5, 4.5))
+    ax = fig.subplots()
     groups = [(k, name) for k, name in enumerate(label_names)] or [(-1, "frames")]
     if label_names and (labels < 0).any():
         groups.append((-1, "unlabelled"))
-    for (value, name), colour in zip(groups, plt.cm.tab10.colors):
+    for (value, name), colour in zip(groups, matplotlib.colormaps["tab10"].colors):
         for mask, face, suffix in ((~held_out, colour, ""), (held_out, "none", " (held out)")):
             sel = mask & (labels == value)
             if sel.any():
@@ -71,4 +70,3 @@ def plot_latent(path: str | os.PathLike[str], z: np.ndarray, labels: np.ndarray,
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from latentcv.report.separation import Separation  # noqa: E402
+from latentcv.report.separation import Separation
 
 CRYSTAL_COLOUR = "tab:blue"
 MELT_COLOUR = "tab:red"
@@ -44,7 +41,8 @@ def plot_histograms(
         Bins of the shared grid of each panel.
     """
     n = len(samples)
-    fig, axes = plt.subplots(1, n, figsize=(3.8 * n, 3.4), squeeze=False)
+    fig = Figure(figsize=(3.8 * n, 3.4))
+    axes = fig.subplots(1, n, squeeze=False)
     for ax, (name, (crystal, melt)) in zip(axes[0], samples.items()):
         edges = np.histogram_bin_edges(np.concatenate([crystal, melt]), bins=bins)
         ax.hist(crystal, bins=edges, density=True, alpha=0.6, color=CRYSTAL_COLOUR, label=labels[0])
@@ -60,4 +58,3 @@ def plot_histograms(
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -40,6 +40,7 @@ class GracefulStop:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.requested = True
+        # print, not logging: a signal handler must not wait for a lock that the code it interrupted holds
         print(
             f"\n{signal.Signals(signum).name}: stopping after this step and writing latest.pt "
             "(Ctrl-C again to abort without saving)",

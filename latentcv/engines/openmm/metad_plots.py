@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 
 def plot_free_energy(fes: np.ndarray, axes: list[np.ndarray], names: list[str], path: Path) -> None:
@@ -26,7 +23,8 @@ def plot_free_energy(fes: np.ndarray, axes: list[np.ndarray], names: list[str], 
         PNG file.
     """
     fes = fes - fes.min()
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     if fes.ndim == 1:
         ax.plot(axes[0], fes)
         ax.set_xlabel(names[0])
@@ -40,18 +38,17 @@ def plot_free_energy(fes: np.ndarray, axes: list[np.ndarray], names: list[str], 
     ax.set_title("free energy from the well-tempered bias")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_cv_time(colvar: Path, path: Path) -> None:
     """Each column of colvar.csv (CV components, bias) against time, one panel each."""
     data = np.genfromtxt(colvar, delimiter=",", names=True)
     columns = [c for c in data.dtype.names if c != "time_ps"]
-    fig, panels = plt.subplots(len(columns), 1, figsize=(6, 1.8 * len(columns) + 0.6), sharex=True, squeeze=False)
+    fig = Figure(figsize=(6, 1.8 * len(columns) + 0.6))
+    panels = fig.subplots(len(columns), 1, sharex=True, squeeze=False)
     for panel, column in zip(panels[:, 0], columns):
         panel.plot(np.atleast_1d(data["time_ps"]), np.atleast_1d(data[column]), lw=0.8)
         panel.set_ylabel(column)
     panels[-1, 0].set_xlabel("time (ps)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

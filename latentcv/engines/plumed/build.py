@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import logging
 import os
 import shutil
 import subprocess
@@ -29,6 +30,8 @@ from latentcv.engines.plumed.kernel import (
 from latentcv.errors import EngineError
 from latentcv.paths import cache_root
 
+log = logging.getLogger("latentcv.engines.plumed.build")  # by name: also when run as __main__
+
 SDIST_PACKAGE = "hillclimber"
 SDIST_VERSION = "0.1.8"
 
@@ -39,7 +42,7 @@ def sdist_path() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     pattern = str(folder / f"{SDIST_PACKAGE}-{SDIST_VERSION}.tar.gz")
     if not glob.glob(pattern):
-        print(f"downloading the {SDIST_PACKAGE}=={SDIST_VERSION} sdist (PLUMED source, ~6 min)", flush=True)
+        log.info("downloading the %s==%s sdist (PLUMED source, ~6 min)", SDIST_PACKAGE, SDIST_VERSION)
         # --no-binary for this one package only: ':all:' would also build cmake from source.
         _run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", SDIST_PACKAGE,
@@ -93,7 +96,7 @@ def build(jobs: int | None = None) -> Path:
     """
     cached = cached_installs()
     if cached:
-        print(f"PLUMED with libtorch is cached: {cached[0]}", flush=True)
+        log.info("PLUMED with libtorch is cached: %s", cached[0])
         return cached[0]
     sdist = sdist_path()
     root = cache_root()
@@ -104,8 +107,8 @@ def build(jobs: int | None = None) -> Path:
         prefix = root / name
         if prefix.exists():
             shutil.rmtree(prefix)  # an earlier build stopped before it was marked complete
-        log = root / f"{name}.build.log"
-        log.unlink(missing_ok=True)
+        build_log = root / f"{name}.build.log"
+        build_log.unlink(missing_ok=True)
         inc = Path(torch.__file__).parent / "include"
         lib = torch_lib_dir()
         env = dict(os.environ)
@@ -114,23 +117,23 @@ def build(jobs: int | None = None) -> Path:
             LDFLAGS=f"-L{lib} -Wl,-rpath,{lib}",
             LIBS="-ltorch -lc10 -ltorch_cpu",
         )
-        print(f"configuring PLUMED {version} with libtorch {torch.__version__} (log: {log})", flush=True)
+        log.info("configuring PLUMED %s with libtorch %s (log: %s)", version, torch.__version__, build_log)
         _run(
             ["./configure", f"--prefix={prefix}", "--enable-libtorch", f"--enable-modules={':'.join(MODULES)}",
              "--disable-external-blas", "--disable-external-lapack", "--disable-doc",
              "CXXFLAGS=-O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1"],
-            cwd=src, log=log, env=env,
+            cwd=src, log=build_log, env=env,
         )
-        print(f"compiling PLUMED with {jobs or os.cpu_count()} jobs (~7 min on 2 cores)", flush=True)
-        _run(["make", f"-j{jobs or os.cpu_count()}"], cwd=src, log=log, env=env)
-        _run(["make", "install"], cwd=src, log=log, env=env)
+        log.info("compiling PLUMED with %d jobs (~7 min on 2 cores)", jobs or os.cpu_count())
+        _run(["make", f"-j{jobs or os.cpu_count()}"], cwd=src, log=build_log, env=env)
+        _run(["make", "install"], cwd=src, log=build_log, env=env)
     env = {**os.environ, "LD_LIBRARY_PATH": f"{prefix / 'lib'}:{lib}"}
     for query in [["has", "libtorch"]] + [["module", module] for module in MODULES]:
         config = subprocess.run([str(prefix / "bin" / "plumed"), "config", *query], env=env, capture_output=True)
         if config.returncode != 0:
-            raise EngineError(f"the PLUMED built in {prefix} does not report {' '.join(query[1:])}; see {log}")
+            raise EngineError(f"the PLUMED built in {prefix} does not report {' '.join(query[1:])}; see {build_log}")
     (prefix / COMPLETE_MARKER).write_text(f"torch {torch.__version__}\nsdist {sdist.name}\nmodules {' '.join(MODULES)}\n")
-    print(f"PLUMED with libtorch installed in {prefix}", flush=True)
+    log.info("PLUMED with libtorch installed in %s", prefix)
     return prefix
 
 
@@ -141,11 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel compile jobs")
     args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stdout)  # the build's progress messages, as they come
+    logger = logging.getLogger("latentcv")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         build(args.jobs)
     except EngineError as err:
         print(f"latentcv: {err}", file=sys.stderr)
         return 1
+    finally:
+        logger.removeHandler(handler)
     return 0
 
 

@@ -1,5 +1,26 @@
 """latentcv: learned latent collective variables for crystallization and melting.
 
+The pipeline as Python functions, each the Python form of a ``latentcv`` command
+(:mod:`latentcv.commands`)::
+
+    import latentcv
+
+    for phase, system, temperature in (("crystal", "ice", 250.0), ("melt", "water", 300.0)):
+        latentcv.simulate(latentcv.RunConfig(system, 288, temperature, 1.0, 100.0), f"md/{phase}")
+    trajectories = ["md/crystal/trajectory.dcd:crystal", "md/melt/trajectory.dcd:melt"]
+    latentcv.train(trajectories, "md/crystal/topology.pdb", "run")
+    latentcv.find_basins("run", trajectories, "md/crystal/topology.pdb", "run/cluster")
+    latentcv.export("run", "md/crystal/topology.pdb", "cv")
+    latentcv.run_metad(latentcv.MetadConfig("md/crystal/system.xml", "md/crystal/topology.pdb", "cv", "metad",
+                                            temperature=270.0, ns=1.0))
+
+:data:`__all__` lists the names: the commands (``train``, ``find_basins``, ``export``,
+``evaluate``, ``run_report``, ``run_metad``, ``simulate``), their settings (``Settings``,
+``MetadConfig``, ``RunConfig``, ``ReportConfig``), and an exported CV for OpenMM (``load_cv``,
+``torch_force``, ``bias_variable``). They are imported on first use, so ``import latentcv`` loads
+torch and nothing else of weight. ``latentcv.cluster`` is the clustering library; the cluster
+command is ``find_basins``.
+
 Importing latentcv imports torch first. That order matters: the openmmtorch wheel and its OpenMM
 plugin link the ``libnvrtc.so.12`` that the torch wheel brings, and find it only when torch is
 already loaded in the process (DESIGN.md, "Engine contracts"). After ``import latentcv``,
@@ -9,12 +30,13 @@ plugin failed to load), the plugin is loaded again now that torch is there.
 Before that first ``import torch``, latentcv sets ``OMP_WAIT_POLICY=PASSIVE`` unless the user set it.
 torch's OpenMP threads (GNU libgomp) otherwise spin after every parallel region, and when other work
 shares the cores (OpenMM's CPU threads, other processes) the spinning threads take the CPU from the
-threads they wait for: on this project's busy 2-core machine a training epoch ran 10 to 25 times
-slower with torch's default two threads than with one, and a TorchForce MD step about 12 times
-slower (``bench/train_throughput.py``, ``bench/torchforce_overhead.py``); with PASSIVE, two threads
-ran as fast as one. libgomp reads the variable once, when torch loads it.
+threads they wait for, which makes training and MD with a TorchForce many times slower with torch's
+default threads than with one (``bench/train_throughput.py``, ``bench/torchforce_overhead.py``
+measure it); with PASSIVE, more threads cost nothing. libgomp reads the variable once, when torch
+loads it.
 """
 
+import importlib
 import logging
 import os
 import re
@@ -23,21 +45,44 @@ import sys
 if "torch" not in sys.modules:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see the module docstring
 
-import torch  # noqa: E402  (must precede openmmtorch and the loading of OpenMM's plugins)
+import torch  # noqa: E402, F401  (must precede openmmtorch and the loading of OpenMM's plugins)
 
 __version__ = "0.1.0"
 
+#: The public names: name -> (module, attribute), imported on first use (:func:`__getattr__`).
+_API = {
+    "train": ("latentcv.commands.train", "train_model"),
+    "find_basins": ("latentcv.commands.cluster", "find_basins"),
+    "export": ("latentcv.commands.export", "export_run"),
+    "evaluate": ("latentcv.commands.evaluate", "evaluate_cv"),
+    "run_report": ("latentcv.commands.report", "run_report"),
+    "run_metad": ("latentcv.commands.metad", "run_metad"),
+    "simulate": ("latentcv.commands.simulate", "simulate"),
+    "load_cv": ("latentcv.engines.exported", "load"),
+    "torch_force": ("latentcv.engines.openmm.cv_force", "torch_force"),
+    "bias_variable": ("latentcv.engines.openmm.cv_force", "bias_variable"),
+    "Settings": ("latentcv.nn.settings", "Settings"),
+    "MetadConfig": ("latentcv.commands.metad_config", "MetadConfig"),
+    "RunConfig": ("latentcv.commands.simulate", "RunConfig"),
+    "ReportConfig": ("latentcv.commands.report", "ReportConfig"),
+}
 
-def train(trajectories, topology, out, settings=None, **options):  # type: ignore[no-untyped-def]
-    """Train the hierarchical autoencoder: the Python form of ``latentcv train``.
+__all__ = ["__version__", *_API]
 
-    See :func:`latentcv.commands.train.train_model` for the parameters (``system_xml``, ``resume``,
-    ``start``, ``stop``, ``stride``, ``verbose``) and :class:`latentcv.nn.settings.Settings` for
-    ``settings``. Returns a :class:`latentcv.commands.train.TrainSummary`.
-    """
-    from latentcv.commands.train import train_model
 
-    return train_model(trajectories, topology, out, settings, **options)
+def __getattr__(name: str) -> object:
+    """The public name ``name`` of :data:`_API`, imported now and kept."""
+    try:
+        module, attribute = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'latentcv' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})
 
 
 def _drop_simtk_warning(record: logging.LogRecord) -> bool:

@@ -59,3 +59,49 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "latentcv"
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.startswith("latentcv "), proc.stderr
+
+
+PUBLIC = {
+    "train": "latentcv.commands.train.train_model",
+    "find_basins": "latentcv.commands.cluster.find_basins",
+    "export": "latentcv.commands.export.export_run",
+    "evaluate": "latentcv.commands.evaluate.evaluate_cv",
+    "run_report": "latentcv.commands.report.run_report",
+    "run_metad": "latentcv.commands.metad.run_metad",
+    "simulate": "latentcv.commands.simulate.simulate",
+    "load_cv": "latentcv.engines.exported.load",
+    "torch_force": "latentcv.engines.openmm.cv_force.torch_force",
+    "bias_variable": "latentcv.engines.openmm.cv_force.bias_variable",
+    "Settings": "latentcv.nn.settings.Settings",
+    "MetadConfig": "latentcv.commands.metad_config.MetadConfig",
+    "RunConfig": "latentcv.commands.simulate.RunConfig",
+    "ReportConfig": "latentcv.commands.report.ReportConfig",
+}
+
+
+def test_the_flat_api_names_the_commands_and_their_settings() -> None:
+    import importlib
+
+    import latentcv
+
+    assert set(latentcv.__all__) == {"__version__", *PUBLIC}
+    for name, path in PUBLIC.items():
+        module, attribute = path.rsplit(".", 1)
+        assert getattr(latentcv, name) is getattr(importlib.import_module(module), attribute), name
+        assert name in dir(latentcv)
+    assert latentcv.cluster is importlib.import_module("latentcv.cluster"), "latentcv.cluster stays the library"
+    with pytest.raises(AttributeError):
+        latentcv.no_such_name  # noqa: B018
+
+
+def test_import_latentcv_loads_torch_and_nothing_heavy() -> None:
+    proc = _python(
+        "import sys, latentcv\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('latentcv'))\n"
+        "heavy = [m for m in ('openmm', 'openmmtorch', 'mdtraj', 'sklearn', 'matplotlib', 'torch_geometric') "
+        "if m in sys.modules]\n"
+        "assert 'torch' in sys.modules\n"
+        "assert loaded == ['latentcv'], loaded\n"
+        "assert not heavy, heavy\n"
+    )
+    assert proc.returncode == 0, proc.stderr

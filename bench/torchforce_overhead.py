@@ -5,9 +5,9 @@ without a TorchForce holding the cheapest periodic module there is (latentcv's L
 The ratio isolates the cost of calling into PyTorch every step (positions out, forces back), which no
 CV can avoid; a latent CV's own cost comes on top.
 
-Each size runs twice with the TorchForce: with torch's default intra-op threads and with one. On a
-2-core machine where OpenMM's CPU platform already keeps every core busy, torch's default thread pool
-made each step ~30 ms slower (measured here: 5 ns/day against 590 with one thread, 256 particles).
+Each size runs twice with the TorchForce: with torch's default intra-op threads and with one. Where
+OpenMM's CPU platform already keeps every core busy, torch's default thread pool competes with it at
+every step, which the two runs show.
 
 Prints a table and writes ``bench/results/torchforce_overhead.json``.
 

@@ -27,7 +27,7 @@ from latentcv.nn.inputs import encoder_inputs, feature_dim
 #: frame per state says nothing about fluctuations.
 ASSUMED_STD = 0.1
 
-#: Small encoder sizes: a few ms per step for 288 water molecules on a CPU.
+#: Small encoder sizes, cheap enough for short test runs on a CPU.
 SMALL_ENCODER = EncoderConfig(atom_dim=16, node_dim=32, latent_dim=4)
 
 

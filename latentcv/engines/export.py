@@ -38,8 +38,8 @@ from latentcv.readers import content_digest, file_digest
 
 METADATA = "metadata.json"
 PLUMED_INPUT = "plumed.dat"
-#: nm: Verlet skin of the exported modules' molecular pair list. In MD of 1,024 TIP4P/Ice molecules at
-#: 270 K the pairs were searched again about every 20 steps of 2 fs; the CV's values do not depend on it.
+#: nm: Verlet skin of the exported modules' molecular pair list; the CV's values do not depend on it,
+#: only how often a call searches the pairs anew (:class:`latentcv.geometry.verlet.VerletPairs`).
 PAIR_SKIN = 0.1
 
 
@@ -105,7 +105,7 @@ def export_cv(
     out.mkdir(parents=True, exist_ok=True)
     n_cv = len(stats)
     # copies (Module.to works in place: keep the caller's cv), with frozen weights: the engines
-    # differentiate with respect to the positions only, and weight gradients would cost ~10 % more
+    # differentiate with respect to the positions only, and weight gradients would only cost time
     openmm_cv = copy.deepcopy(cv).eval().to(dtype).requires_grad_(False)
     openmm_cv.set_pair_skin(pair_skin)
     for k in range(n_cv):

@@ -1,8 +1,7 @@
 """Gathers and sums of rows (atoms, molecules) of per-frame arrays ``[..., N, C]``.
 
 PyTorch's CPU ``index_add`` along any axis but the first is several times slower than along the
-first (measured for 3,072 atoms x 3 into 1,024 molecules on this project's machine: 236 against
-55 us), and it is also the backward of ``index_select`` along that axis. An exported CV sees one
+first, and it is also the backward of ``index_select`` along that axis. An exported CV sees one
 frame, ``[1, N, C]``; for it these helpers index the 2-D ``[N, C]`` array along its first axis
 instead. The results are the same numbers (the same sums in the same order); batches of several
 frames, as in training, take the plain path.

@@ -1,24 +1,5 @@
-"""A Verlet pair list: neighbour pairs reused while the points move less than half a skin.
-
-An exported CV is called once per MD step on the same system, whose molecules move by about
-0.001 nm per step. Searching the pairs anew each time (:func:`neighbour_pairs`) is a large share of
-the CV's cost. :class:`VerletPairs` keeps the pairs closer than ``cutoff + skin`` from its last
-search and, while no point has moved more than ``skin / 2`` since, only picks those closer than
-``cutoff`` out of them. Every pair closer than ``cutoff`` now was closer than ``cutoff + skin`` then
-(the classic Verlet argument), so the result is the one a new search gives: the same pairs, in the
-same canonical order, with the same ``dr`` and ``dist``. The CV is the same function of the
-positions; only its cost changes.
-
-A barostat changes the box, and scales the points with it, every few steps. The argument extends to
-a box B that differs from the search's B0 (rows are box vectors, x = s B for fractional s): for any
-lattice image, a pair's displacement d now and d0 then differ by (u_j − u_i) + d0 M, where
-M = B0⁻¹ B − I is the strain and u_i = x_i − x0_i (I + M) is how far point i moved apart from the
-strain. So while 2 max|u_i| + (cutoff + skin) ‖M‖ ≤ skin (Frobenius norm, an upper bound of the
-spectral one), a pair closer than ``cutoff`` now was closer than ``cutoff + skin`` at the search.
-A barostat move strains the box by a fraction of a percent and moves the scaled points by nothing
-else, so the list outlives it instead of being searched anew twice (at the trial box, and back at
-the old box when the move is rejected).
-"""
+"""A Verlet pair list: neighbour pairs reused while the points move less than half a skin
+(:class:`VerletPairs`, whose docstring gives the rule and why the result is exact)."""
 
 from __future__ import annotations
 
@@ -34,6 +15,29 @@ from latentcv.geometry.neighbours import Pairs, close_pairs, neighbour_pairs, pa
 class VerletPairs(torch.nn.Module):
     """Neighbour pairs of one system across calls, as :func:`neighbour_pairs` gives them.
 
+    An exported CV is called once per MD step on the same system, whose molecules move by about
+    0.001 nm per step, and searching the pairs anew each time is a large share of its cost. This
+    list keeps the pairs closer than ``cutoff + skin`` from its last search and, while no point has
+    moved more than ``skin / 2`` since, only picks those closer than ``cutoff`` out of them. Every
+    pair closer than ``cutoff`` now was closer than ``cutoff + skin`` then (the classic Verlet
+    argument), so the result is the one a new search gives: the same pairs, in the same canonical
+    order, with the same ``dr`` and ``dist``. The CV is the same function of the positions; only
+    its cost changes.
+
+    A barostat changes the box, and scales the points with it, every few steps. The argument extends
+    to a box B that differs from the search's B0 (rows are box vectors, x = s B for fractional s):
+    for any lattice image, a pair's displacement d now and d0 then differ by (u_j − u_i) + d0 M,
+    where M = B0⁻¹ B − I is the strain and u_i = x_i − x0_i (I + M) is how far point i moved apart
+    from the strain. So the kept pairs are searched again only when
+
+        2 max_i |u_i| + (cutoff + skin) ‖M‖_F > skin
+
+    (the Frobenius norm bounds the spectral one), when the points or the box change shape, dtype or
+    device (another system), or when ``cutoff + skin`` does not fit in half the box's smallest
+    width. A barostat move strains the box by a fraction of a percent and moves the scaled points by
+    nothing else, so the list outlives it instead of being searched anew twice (at the trial box,
+    and back at the old box when the move is rejected).
+
     Parameters
     ----------
     cutoff : float
@@ -46,6 +50,16 @@ class VerletPairs(torch.nn.Module):
     ----------
     searches : int
         Number of pair searches so far (for diagnostics and tests).
+
+    Notes
+    -----
+    ``forward(points[N, 3], box[3, 3]) -> (i[P], j[P], dr[P, 3], dist[P])``, nm, pairs i < j.
+
+    References
+    ----------
+    L. Verlet, "Computer 'experiments' on classical fluids. I.", Phys. Rev. 159, 98 (1967).
+    M. P. Allen and D. J. Tildesley, Computer Simulation of Liquids, 2nd ed. (Oxford, 2017),
+    section 5.3 (Verlet lists).
     """
 
     def __init__(self, cutoff: float, skin: float = 0.0) -> None:

@@ -1,20 +1,5 @@
-"""The hierarchical encoder: atoms -> molecules -> configuration.
-
-Stage 1 passes messages over each molecule's bonds (:class:`IntraMolecularGNN`) and pools its atoms
-into one node (seed attention, DiffPool or mean). The concatenation layer builds the molecular graph:
-molecular centres within the cutoff D_t under the minimum image, with smooth switching weights and
-edge features from the distance and from orientation invariants of the two molecules. Stage 2 runs
-switching-weighted graph attention (:class:`SmoothGraphAttention`) over it, giving a latent h_i per
-molecule, and :class:`ConfigurationReadout` pools them into the configuration latent z.
-
-Only invariant quantities enter the networks (element features, bond lengths, centre distances,
-dot products of molecular directions), so h_i and z are invariant to translation, rotation, periodic
-re-wrapping and permutation of identical molecules; no count of atoms or molecules is built in.
-
-The topology (atom features, bonds, atom -> molecule map, masses, species) is stored in buffers by
-:meth:`HierarchicalEncoder.set_topology`; the weights do not depend on it, so one trained encoder
-serves any system size of the same chemistry. For MD that constrains every bond,
-:meth:`HierarchicalEncoder.fix_bonds` computes stage 1 once (:mod:`latentcv.nn.fixed_bonds`).
+"""The hierarchical encoder: atoms -> molecules -> configuration (:class:`HierarchicalEncoder`, whose
+docstring gives the method), its configuration and what it computes.
 """
 
 from __future__ import annotations
@@ -173,14 +158,63 @@ class Deployment:
 
 
 class HierarchicalEncoder(torch.nn.Module):
-    """Atoms -> molecules -> configuration encoder (see the module docstring).
+    """Atoms -> molecules -> configuration encoder of periodic molecular systems.
+
+    A frame of M molecules (n atoms, virtual sites excluded) in a periodic box is encoded in three
+    stages, each invariant to translation, rotation, periodic re-wrapping and permutation of
+    identical molecules, with no count of atoms or molecules built in:
+
+    1. **Atoms.** Each molecule is made whole under the minimum image and its mass-weighted centre
+       c_m taken. Atom embeddings x_a start from invariant features (element, mass, radius, charge)
+       and pass messages over the molecule's bonds, whose lengths l_ab enter through a Gaussian
+       expansion (:class:`~latentcv.nn.intra.IntraMolecularGNN`, PyG's ``TransformerConv``).
+    2. **Molecules.** The atoms of each molecule are pooled into one node (seed attention, Lee et
+       al. 2019 and Li et al. 2024; DiffPool, Ying et al. 2018; or the mean;
+       :mod:`latentcv.nn.pooling`) and lifted to ``node_dim``. Learnt direction vectors
+       u_mk = v_mk / sqrt(|v_mk|² + ε²), v_mk = Σ_a g_k(x_a) (r_a − c_m), give each molecule an
+       orientation (:class:`~latentcv.nn.orientation.MolecularDirections`).
+    3. **Configuration.** The molecular graph joins centres closer than the cutoff D_t (minimum
+       image; a Verlet list between calls, :class:`~latentcv.geometry.verlet.VerletPairs`). Each
+       edge i-j has the switching weight w_ij = s(|r_ij|), 1 below ``switch_on`` and falling to 0 at
+       ``cutoff`` with zero first and second derivatives
+       (:func:`~latentcv.geometry.switching.switch_polynomial`), and the features
+       e_ij = w_ij [φ(|r_ij|), u_ik·u_jl, u_ik·r̂_ij, u_jl·r̂_ij] (a Gaussian expansion φ of the
+       distance and the orientation invariants). Switching-weighted attention layers
+       (:class:`~latentcv.nn.smooth_attention.SmoothGraphAttention`) update the nodes into the
+       per-molecule latents h_i, and :class:`~latentcv.nn.readout.ConfigurationReadout` pools them
+       into the configuration latent z = W [Σ_i a_i h_i, mean_i h_i], a = softmax_i(score(h_i)).
+
+    Only invariant quantities enter the networks (element features, bond lengths, centre distances,
+    dot products of molecular directions), and every neighbour enters and leaves the graph with a
+    weight that goes smoothly to zero, so h_i and z are smooth, invariant functions of the
+    positions: a CV built on them has continuous forces.
+
+    The topology (atom features, bonds, atom -> molecule map, masses, species) lives in buffers
+    (:data:`TOPOLOGY_BUFFERS`, set by :meth:`set_topology`); the weights do not depend on it, so one
+    trained encoder serves any system size of the same chemistry. For MD that constrains every
+    bond, :meth:`fix_bonds` computes stage 1 and the pooling once (:mod:`latentcv.nn.fixed_bonds`).
+    What an export needs to know of the encoder it declares in :meth:`deployment`.
 
     Parameters
     ----------
     feature_dim : int
-        Size of the invariant atom features the data layer produces.
+        Size of the invariant atom features the data layer produces
+        (:func:`latentcv.nn.inputs.feature_dim`).
     config : EncoderConfig
-        Sizes and cutoffs.
+        Sizes and cutoffs (``cutoff`` D_t and ``switch_on`` in nm).
+
+    Notes
+    -----
+    ``forward(positions[B, n, 3], box[B, 3, 3]) -> EncoderOutput`` with positions and box vectors
+    (rows, reduced form) in nm; ``h`` is ``[B M, node_dim]`` and ``z`` ``[B, latent_dim]``. The box
+    must be wider than twice the cutoff.
+
+    References
+    ----------
+    Lee et al., "Set Transformer", ICML 2019 (pooling by multihead attention). Ying et al.,
+    "Hierarchical graph representation learning with differentiable pooling", NeurIPS 2018.
+    Shi et al., "Masked label prediction: unified message passing model for semi-supervised
+    classification", IJCAI 2021 (``TransformerConv``).
     """
 
     #: Buffers that describe the system encoded, not the model: its topology (:meth:`set_topology`)

@@ -1,15 +1,5 @@
-"""Graph attention whose neighbours fade in and out smoothly at the cutoff.
-
-PyG's attention layers (``TransformerConv``, ``GATConv``) normalise attention over whatever edges
-exist, so a neighbour that crosses the cutoff switches its share of attention on or off in one step:
-the CV and its forces would jump. Here each edge's attention is multiplied by its switching weight
-w_ij (1 inside the smooth region, 0 at the cutoff with zero slope) and every node attends to itself
-with weight 1:
-
-    α_ij = w_ij exp(e_ij) / (exp(e_ii) + Σ_k w_ik exp(e_ik)),   α_ii = exp(e_ii) / (same)
-
-so an edge at the cutoff contributes nothing and its contribution grows smoothly from zero.
-"""
+"""Graph attention whose neighbours fade in and out smoothly at the cutoff
+(:class:`SmoothGraphAttention`, whose docstring gives the update rule)."""
 
 from __future__ import annotations
 
@@ -24,6 +14,24 @@ from latentcv.nn.mlp import mlp
 class SmoothGraphAttention(torch.nn.Module):
     """Multi-head attention message passing with switching-weighted edges, residual and LayerNorm.
 
+    PyG's attention layers (``TransformerConv``, ``GATConv``) normalise attention over whatever edges
+    exist, so a neighbour that crosses the cutoff switches its share of attention on or off in one
+    step: the CV and its forces would jump. Here each edge's attention is multiplied by its
+    switching weight w_ij (1 inside the smooth region, 0 at the cutoff with zero slope) and every
+    node attends to itself with weight 1. Per head, with queries, keys and values
+    q_i = W_q h_i + b_q, k_j = W_k h_j + b_k, v_j = W_v h_j + b_v, the edge features e_ij added to
+    the neighbour's key and value as in ``TransformerConv``, and d the head size:
+
+        k_ij = k_j + U_k e_ij,   v_ij = v_j + U_v e_ij,
+        ε_ij = q_i · k_ij / √d,   ε_ii = q_i · k_i / √d,
+        α_ij = w_ij exp(ε_ij) / (exp(ε_ii) + Σ_k w_ik exp(ε_ik)),   α_ii = exp(ε_ii) / (same),
+        m_i = α_ii v_i + Σ_j α_ij v_ij   (heads concatenated),
+        h_i' = LayerNorm(h_i + MLP(m_i)).
+
+    An edge at the cutoff contributes nothing and its contribution grows smoothly from zero, so h'
+    is as smooth in the positions as w_ij and e_ij are. The largest logit per node is subtracted
+    before the exponentials (it cancels in the ratio and carries no gradient).
+
     Parameters
     ----------
     dim : int
@@ -32,6 +40,18 @@ class SmoothGraphAttention(torch.nn.Module):
         Edge feature size; edge features must vanish at the cutoff too (multiply them by w_ij).
     heads : int
         Number of attention heads.
+
+    Notes
+    -----
+    ``forward(h[n, dim], src[E], dst[E], weight[E], edge_attr[E, edge_dim]) -> [n, dim]``, with the
+    directed edges j -> i given as ``src = j``, ``dst = i``.
+
+    References
+    ----------
+    Vaswani et al., "Attention is all you need", NeurIPS 2017 (scaled dot-product attention,
+    residual and layer normalisation). Shi et al., "Masked label prediction: unified message passing
+    model for semi-supervised classification", IJCAI 2021 (edge features in keys and values, PyG's
+    ``TransformerConv``). Veličković et al., "Graph attention networks", ICLR 2018.
     """
 
     def __init__(self, dim: int, edge_dim: int, heads: int = 4) -> None:

@@ -76,8 +76,8 @@ class TrainConfig:
         DataLoader worker processes.
     threads : int
         Torch CPU threads while training (:func:`latentcv.training.threads.torch_threads`); 0 keeps
-        torch's own setting (one per core). Graphs of a few hundred molecules train fastest on one
-        (55 against 76 s per 2,000-frame epoch with two, 2-core CPU), as torchrun runs each process.
+        torch's own setting (one per core). Graphs of a few hundred molecules train fastest on one,
+        as torchrun runs each process.
     find_unused_parameters : bool
         Passed to ``DistributedDataParallel``: set it when some trainable parameters get no
         gradient from a loss (e.g. a decoder that a stage does not use).

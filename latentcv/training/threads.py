@@ -14,8 +14,7 @@ def torch_threads(count: int) -> Iterator[None]:
     the previous count; ``count = 0`` leaves torch's setting alone.
 
     Small networks and graphs of a few hundred nodes spend their time in per-operation overhead,
-    which extra threads only add to: on a 2-core machine one thread trains the shipped encoder
-    1.4x faster than two, and a 2,000-parameter MLP 15x faster.
+    which extra threads only add to: one thread trains them faster than several.
     """
     previous = torch.get_num_threads()
     if count > 0:

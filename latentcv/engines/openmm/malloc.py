@@ -3,10 +3,9 @@
 Each evaluation of a latent CV allocates and frees megabytes of temporary tensors (per-edge features
 of the molecular graph and their gradients). glibc's malloc hands large freed blocks back to the
 kernel (blocks above its mmap threshold, and the top of the heap beyond its trim threshold), so the
-next evaluation page-faults the same memory in again. Measured on this project's 2-core virtual
-machine (``bench/cv_cost.py``): about 5,000 minor page faults per evaluation of the CV for 1,024
-ice molecules, a fifth of its CPU time; with :func:`keep_freed_memory` none. The price is that the
-process keeps its peak heap (tens of MB for a CV) instead of returning it to the system.
+next evaluation page-faults the same memory in again, at a sizeable share of the CV's CPU time
+(``bench/cv_cost.py`` counts the page faults); with :func:`keep_freed_memory` there are none. The
+price is that the process keeps its peak heap instead of returning it to the system.
 """
 
 from __future__ import annotations

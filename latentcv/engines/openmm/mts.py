@@ -1,59 +1,6 @@
-"""Multiple time stepping with the bias slow: impulses of the bias every K steps of a leapfrog integrator.
-
-With ``mts = K`` the bias force group (the metadynamics CustomCVForce, which evaluates the CV's
-TorchForces) acts once every K steps of 2 fs as an impulse of K steps' worth, and every other force
-group acts at every step. The CV's forward and backward pass, the expensive part, then runs once
-per K × 2 fs.
-
-How: :class:`ImpulseMTSIntegrator` is an ``openmm.CompoundIntegrator`` of two integrators on one
-Context. A leapfrog integrator (``LangevinMiddleIntegrator`` in runs, ``VerletIntegrator`` in the
-energy tests) takes every 2 fs step with the fast groups only (``setIntegrationForceGroups``), and a
-one-line ``CustomIntegrator`` adds the impulse ``v += K Δt f_bias / m`` right before the first step
-of each cycle of K. In the leapfrog form (v at half steps, v_{n+1/2} = v_{n-1/2} + Δt F(x_n)/m, which
-``LangevinMiddleIntegrator`` follows before its position and friction parts) this is exactly impulse
-r-RESPA: the two half-kicks of the slow force at the ends of an outer step merge into one kick of
-K Δt at the outer step's boundaries. Why not ``openmm.MTSLangevinIntegrator``: it is a
-``CustomIntegrator``, which the CPU platform runs step by step through its general expression
-machinery; it cost 16.5–19.8 ms against 12–13 ms for a plain 2 fs step of 1,024 TIP4P/Ice molecules
-without any bias (``bench/md_overhead.py``, this project's 2-core VM), which ate much of what
-skipping the bias saved. Here the CustomIntegrator runs once per cycle for one per-particle line.
-
-Barostats: a Monte Carlo barostat computes the energy of the *integration* force groups of the
-integrator that is stepping (checked with OpenMM 8.5: a force left out of them does not change the
-volume moves at all). A barostat move during a fast-only step would not see the bias, which
-samples the wrong volume distribution for a CV that depends on the density. The barostat counts
-the steps since the Context was created and moves every ``frequency``-th; this integrator counts
-the same steps, and takes those steps with every force group (the bias acting once with weight 1)
-and gives that cycle's impulse weight K − 1 instead of K. Each barostat move thus costs one more
-bias evaluation (K = 4, moves every 25 steps: 29 instead of 25 per 100 steps) besides the two of
-its own energies, and the volume moves see the full biased energy (``latentcv metad
---barostat-interval`` makes moves rarer). Keep the counts aligned: do not ``reinitialize`` the
-Context (that restarts the barostat's count) without making a new integrator. The barostat draws
-its random numbers from OpenMM's shared generator, which the CustomIntegrator uses too, so the
-volume moves differ from those of a run without MTS, as different seeds would.
-
-When it is safe: the bias force must change little between impulses. How fast it changes depends on
-the hills' width and height and on how steep the CV is, so check ``log.csv`` (temperature) and
-compare a short run with and without ``--mts`` before production. Measured in
-``tests/md/test_mts.py`` (288 TIP4P/Ice molecules, NVE, 2 fs leapfrog steps, 200 fs, energy spread
-against the same integrator without the bias):
-
-- the shipped ``models/ice-water-fast`` CV (0.41 nm cutoff) with 20 well-tempered hills at
-  ``latentcv metad``'s defaults (1 kJ/mol, the CV's suggested width σ = 0.019): K = 4 (8 fs)
-  2.8-5.2 kJ/mol against 3.2-4.1 without the bias in 4 runs, a bias of 0.3-8.6 kJ/mol crossed; K = 8
-  (16 fs) 8.9-38 kJ/mol in 4 runs out of 5. The earlier fast models with a 0.45 and a 0.5 nm cutoff
-  kept K = 8 too (3.1 against 3.2, 2.4 against 3.9); most variants with a 0.40-0.43 nm cutoff came
-  out steeper and failed at K = 8, see the README;
-- the same with ``models/ice-water`` (σ = 0.030, a bias crossed over 7 kJ/mol; measured once with
-  the test's procedure, not a test): K = 4 4.7 and K = 8 8.8 kJ/mol against 2.9 without the bias;
-- a stress case, narrow hills (σ = 0.005, 5 kJ/mol) on a steep untrained CV: K = 2 (4 fs) 12.1
-  against 10.5 kJ/mol, but K = 4 (8 fs) 61 against 10.5: there the impulses heat the system.
-
-So K = 4 is a reasonable default with hills as wide as the suggested σ; K = 8 heats with both
-shipped CVs; narrower hills need a smaller K. With Langevin dynamics
-the thermostat absorbs some of the error, which then shows as a raised temperature rather than as
-energy drift.
-"""
+"""Multiple time stepping with the bias slow: impulses of the bias every K steps of a leapfrog
+integrator (:class:`ImpulseMTSIntegrator`, whose docstring gives the scheme, the barostat handling
+and when it is safe)."""
 
 from __future__ import annotations
 
@@ -76,9 +23,53 @@ def barostat_intervals(system: openmm.System) -> list[int]:
 class ImpulseMTSIntegrator(openmm.CompoundIntegrator):
     """A leapfrog integrator for the fast forces and impulses of the slow group every ``mts`` steps.
 
+    With ``mts = K`` the slow force group (the metadynamics ``CustomCVForce``, which evaluates the
+    CV's TorchForces) acts once every K steps of Δt = 2 fs as an impulse of K steps' worth, and
+    every other force group acts at every step. The CV's forward and backward pass, the expensive
+    part, then runs once per K Δt.
+
+    **Scheme.** This is an ``openmm.CompoundIntegrator`` of two integrators on one Context. The
+    leapfrog integrator ``fast`` (``LangevinMiddleIntegrator`` in runs, ``VerletIntegrator`` in the
+    energy tests) takes every step with the fast groups only (``setIntegrationForceGroups``), and a
+    one-line ``CustomIntegrator`` adds the impulse
+
+        v ← v + K Δt f_slow / m
+
+    right before the first step of each cycle of K. In the leapfrog form (v at half steps,
+    v_{n+1/2} = v_{n−1/2} + Δt F(x_n) / m, which ``LangevinMiddleIntegrator`` follows before its
+    position and friction parts) this is exactly impulse r-RESPA: the two half-kicks of the slow
+    force at the ends of an outer step merge into one kick of K Δt at the outer step's boundaries.
+    ``openmm.MTSLangevinIntegrator`` is not used: it is a ``CustomIntegrator``, which the CPU platform
+    runs step by step through its general expression machinery, at a cost per step that eats much
+    of what skipping the bias saves; here the CustomIntegrator runs once per cycle for one
+    per-particle line.
+
+    **Barostats.** A Monte Carlo barostat computes the energy of the *integration* force groups of
+    the integrator that is stepping (checked with OpenMM 8.5: a force left out of them does not
+    change the volume moves at all). A barostat move during a fast-only step would not see the
+    bias, which samples the wrong volume distribution for a CV that depends on the density. The
+    barostat counts the steps since the Context was created and moves every ``frequency``-th; this
+    integrator counts the same steps, takes those steps with every force group (the bias acting
+    once with weight 1) and gives that cycle's impulse weight K − 1 instead of K. Each barostat move
+    thus costs one more bias evaluation (K = 4, moves every 25 steps: 29 instead of 25 per 100
+    steps) besides the two of its own energies, and the volume moves see the full biased energy
+    (``latentcv metad --barostat-interval`` makes moves rarer). Keep the counts aligned: do not
+    ``reinitialize`` the Context (that restarts the barostat's count) without making a new
+    integrator. The barostat draws its random numbers from OpenMM's shared generator, which the
+    CustomIntegrator uses too, so the volume moves differ from those of a run without MTS, as
+    different seeds would.
+
+    **When it is safe.** The bias force must change little between impulses. How fast it changes
+    depends on the hills' width and height and on how steep the CV is, so check ``log.csv``
+    (temperature) and compare a short run with and without ``--mts`` before production;
+    ``tests/engines/openmm/test_mts.py`` measures the NVE energy spread against the same integrator
+    without the bias. K = 4 is a reasonable default with hills as wide as the CV's suggested width;
+    K = 8 heats with both shipped CVs; narrower hills, or a steeper CV, need a smaller K. With
+    Langevin dynamics the thermostat absorbs some of the error, which then shows as a raised
+    temperature rather than as energy drift.
+
     ``step(n)`` takes n steps of the fast integrator (its step size; Simulation's step count and
-    time advance by n steps, as with the fast integrator alone). See the module docstring for the
-    scheme, the barostat handling and when it is safe.
+    time advance by n steps, as with the fast integrator alone).
 
     Parameters
     ----------
@@ -92,6 +83,13 @@ class ImpulseMTSIntegrator(openmm.CompoundIntegrator):
     barostat_every : iterable of int
         Steps between the System's barostat moves (:func:`barostat_intervals`); those steps see
         every force group.
+
+    References
+    ----------
+    M. Tuckerman, B. J. Berne and G. J. Martyna, "Reversible multiple time scale molecular
+    dynamics", J. Chem. Phys. 97, 1990 (1992) (r-RESPA). H. Grubmüller, H. Heller, A. Windemuth and
+    K. Schulten, "Generalized Verlet algorithm for efficient molecular dynamics simulations with
+    long-range interactions", Mol. Simul. 6, 121 (1991) (the impulse form).
     """
 
     def __init__(self, fast: openmm.Integrator, slow_group: int, mts: int, barostat_every: Iterable[int] = ()) -> None:

@@ -1,10 +1,9 @@
 """One torch thread while OpenMM's CPU platforms run MD with a TorchForce.
 
 On the CPU platform OpenMM keeps every core busy with its own threads; torch's default intra-op
-thread pool then competes with them at every force evaluation. Measured on this project's 2-core
-machine (``bench/torchforce_overhead.py``), a TorchForce step became about 100 times slower with
-torch's default threads than with one. GPU platforms do not run OpenMM's force threads on the CPU,
-so torch keeps its default there.
+thread pool then competes with them at every force evaluation, and a TorchForce step becomes many
+times slower than with one torch thread (``bench/torchforce_overhead.py`` measures it). GPU
+platforms do not run OpenMM's force threads on the CPU, so torch keeps its default there.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Run as ``python -m latentcv.engines.plumed.build`` (``make plumed`` does). The P
 LGPL); no PLUMED source is kept in this repository. The recipe is the one recorded in DESIGN.md
 ("Engine contracts"), with the modules of :data:`latentcv.engines.plumed.kernel.MODULES` enabled on top
 of PLUMED's default ones. The sdist and the installation are cached under
-``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv`` and reused, so the download (about 6 minutes) and the
-compile (about 7 minutes on 2 cores) happen once per machine.
+``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv`` and reused, so the download and the compile (minutes
+each; the progress messages say how long to expect) happen once per machine.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-# latentcv: `make demo` runs the pipeline on small built-in data, `make test` runs the tests.
+# latentcv: `make demo` runs the pipeline on small built-in data, `make test` lints (ruff, configured in
+# pyproject.toml) and runs the tests.
 # Both create .venv when it is missing or when pyproject.toml or requirements.lock changed (stamp =
 # hash of both). The venv installs the exact versions of requirements.lock; `make lock` refreshes
 # that file on purpose from pyproject.toml's ranges (docs/design.md, "The locked environment").
@@ -42,6 +43,7 @@ plumed: venv
 	$(PY) -m latentcv.engines.plumed.build
 
 test: venv plumed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-all: venv plumed

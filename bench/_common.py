@@ -90,8 +90,8 @@ def ice_with_cv(
 
 
 def with_cv(
-    structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32", pair_skin: float = PAIR_SKIN,
-    constrained_bonds: bool = True,
+    structure: Structure, folder: Path, model: Path = DEFAULT_MODEL, dtype: str = "float32",
+    pair_skin: float = PAIR_SKIN, constrained_bonds: bool = True,
 ) -> IceCV:
     """Write ``structure`` as ``folder/topology.pdb`` and export the progress CV of ``model`` for it
     into ``folder/cv`` (parameters as for :func:`ice_with_cv`; ``pair_skin`` in nm as for
@@ -136,8 +136,10 @@ def timed() -> Iterator[Timing]:
 def base_parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark has: ``--out`` and ``--model``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder for the JSON and PNG (default {DEFAULT_OUT})")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="trained run folder (default: the shipped ice-water model)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"folder for the JSON and PNG (default {DEFAULT_OUT})")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                        help="trained run folder (default: the shipped ice-water model)")
     return parser
 
 

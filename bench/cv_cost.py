@@ -170,10 +170,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="requested molecules per box (the nearest ice supercell is built)")
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per size and device")
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first")
-    parser.add_argument("--devices", nargs="+", default=default_devices(), help="torch devices (default: cpu, and cuda when present)")
+    parser.add_argument("--devices", nargs="+", default=default_devices(),
+                        help="torch devices (default: cpu, and cuda when present)")
     parser.add_argument("--release-memory", action="store_true",
                         help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on the CPU)")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads on the CPU (default 1, as next to OpenMM)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads on the CPU (default 1, as next to OpenMM)")
     return parser.parse_args(argv)
 
 

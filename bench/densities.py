@@ -54,7 +54,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         mean, std = mean_density(files.log)
         speed = (args.ps + args.equilibrate) / elapsed * 86.4
-        print(f"| {system} | {molecules} | {temperature:g} | {mean:.3f} ± {std:.3f} | {published} | {speed:.0f} | {source} |")
+        print(f"| {system} | {molecules} | {temperature:g} | {mean:.3f} ± {std:.3f} | {published} | {speed:.0f} "
+              f"| {source} |")
 
 
 if __name__ == "__main__":

@@ -3,17 +3,19 @@
 An ice Ih box of TIP4P/Ice molecules (PME, rigid water, Monte Carlo barostat, 270 K, 1 bar; the
 System ``latentcv simulate`` builds) runs on one OpenMM platform without a bias (Langevin, 2 fs)
 and with the bias ``latentcv metad`` adds: well-tempered ``openmm.app.Metadynamics``
-(:class:`latentcv.engines.openmm.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the exported
-progress CV (with fixed bonds, ``latentcv export --constrained-bonds``, unless
-``--no-constrained-bonds``) as an openmm-torch TorchForce (:func:`latentcv.engines.openmm.cv_force.bias_variable`), once per
-``--mts`` value K: K = 1 is plain Langevin at 2 fs, K > 1 multiple time stepping with the bias as
-an impulse every K x 2 fs (:class:`latentcv.engines.openmm.mts.ImpulseMTSIntegrator`; see there when it is safe).
+(:class:`latentcv.engines.openmm.bias.ResumableMetadynamics`) whose ``CustomCVForce`` holds the
+exported progress CV (with fixed bonds, ``latentcv export --constrained-bonds``, unless
+``--no-constrained-bonds``) as an openmm-torch TorchForce
+(:func:`latentcv.engines.openmm.cv_force.bias_variable`), once per ``--mts`` value K: K = 1 is plain
+Langevin at 2 fs, K > 1 multiple time stepping with the bias as an impulse every K x 2 fs
+(:class:`latentcv.engines.openmm.mts.ImpulseMTSIntegrator`; see there when it is safe).
 The barostat moves every ``--barostat-interval`` steps in both runs; each move of the biased run
 evaluates the CV twice more (three times with K > 1). Both runs start from the same minimised and
 briefly equilibrated state; ns/day is measured over ``--steps`` 2 fs steps of each after a warm-up,
 in ``--rounds`` alternating chunks (unbiased, biased, unbiased, ...), so that a machine whose speed
 drifts during the run does not skew the ratio. On a CPU platform torch runs with one thread and glibc's
-malloc keeps freed memory (:func:`latentcv.engines.openmm.malloc.keep_freed_memory`), as in ``latentcv metad``.
+malloc keeps freed memory (:func:`latentcv.engines.openmm.malloc.keep_freed_memory`), as in
+``latentcv metad``.
 
 Targets: ratio >= 0.5 for 1,024 molecules on the CPU, >= 0.7 for 4,096 on a GPU. The published
 anchor is 0.04 (432 TIP4P waters with a TorchForce, openmm issue 5167).
@@ -162,15 +164,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_bonds_option(parser)
     parser.add_argument("--platform", default="auto", help="OpenMM platform (default auto: CUDA, OpenCL, then CPU)")
     parser.add_argument("--molecules", type=int, default=None,
-                        help=f"requested ice molecules (default {CPU_MOLECULES} on CPU platforms, {GPU_MOLECULES} on GPUs)")
+                        help=f"requested ice molecules (default {CPU_MOLECULES} on CPU platforms, "
+                        f"{GPU_MOLECULES} on GPUs)")
     parser.add_argument("--mts", type=int, nargs="+", default=[1, 4], help="bias every K steps of 2 fs; one run per K")
     parser.add_argument("--steps", type=int, default=500, help="timed 2 fs steps per run, biased and unbiased each")
     parser.add_argument("--warmup", type=int, default=50, help="untimed 2 fs steps before each timed run")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating unbiased/biased chunks the steps are cut into")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating unbiased/biased chunks the steps are cut into")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch intra-op threads (default: latentcv metad's choice, 1 on CPU platforms)")
     parser.add_argument("--release-memory", action="store_true",
-                        help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on CPU platforms)")
+                        help="leave glibc's malloc at its defaults (latentcv metad keeps freed memory on CPU "
+                        "platforms)")
     parser.add_argument("--pace", type=int, default=500, help="2 fs steps between hills (latentcv metad's default)")
     parser.add_argument("--barostat-interval", type=int, default=BAROSTAT_INTERVAL,
                         help=f"steps between barostat moves, with and without the bias (default {BAROSTAT_INTERVAL}, "

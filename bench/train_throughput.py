@@ -106,7 +106,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--md-ps", type=float, default=5.0, help="MD per phase (ps)")
     parser.add_argument("--equilibrate", type=float, default=1.0, help="NPT equilibration per phase before it (ps)")
     parser.add_argument("--frame-ps", type=float, default=0.1, help="ps between MD frames")
-    parser.add_argument("--jitter", type=float, default=0.002, help="nm, Gaussian displacement of every atom per drawn frame")
+    parser.add_argument("--jitter", type=float, default=0.002,
+                        help="nm, Gaussian displacement of every atom per drawn frame")
     return parser.parse_args(argv)
 
 

@@ -53,10 +53,13 @@ def run_example(args: argparse.Namespace, start: Path, crystal: bool) -> None:
             export_untrained_cv(pdb, _frame(WATER), _frame(ICE), cv, args.temperature)
     config = MetadConfig(
         system_xml=str(system_xml), pdb=str(pdb), cv=cv, out=str(out / "metad"), temperature=args.temperature,
-        ns=args.ns, bias_factor=10.0, height=1.0, pace=250, platform=args.platform, report_interval=250,
+        ns=args.ns, pace=250, platform=args.platform, report_interval=250,
         checkpoint_interval=2500,
     )
     files = run_metad(config, resume=args.resume)
+    script = "examples/" + ("metad_crystal.py" if crystal else "metad_melt.py")
+    again = ["python", script, "--out", str(out), "--ns", str(2 * args.ns), "--resume"]
+    again += ["--cv", args.cv] if args.cv else []
     print(f"""
 Results in {files.folder}:
   cv_time.png     the CV (progress: 0 melt, 1 crystal) and the bias against time: the bias should
@@ -65,4 +68,4 @@ Results in {files.folder}:
                   several crossings; in a short run it mirrors the hills near the start.
   colvar.csv      time, CV, bias; log.csv: temperature, potential energy, density, ns/day.
   trajectory.dcd  frames with {pdb} as topology (e.g. in VMD or MDTraj).
-Continue with: {' '.join(['python', 'examples/' + ('metad_crystal.py' if crystal else 'metad_melt.py'), '--out', str(out), '--ns', str(2 * args.ns), '--resume'] + (['--cv', args.cv] if args.cv else []))}""")
+Continue with: {' '.join(again)}""")

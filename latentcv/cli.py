@@ -258,8 +258,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="run folder (model.pt and heads.json from `latentcv cluster`)")
     p.add_argument("--top", required=True, help="topology of the system to bias (PDB etc.; any size)")
     p.add_argument("--out", required=True, help="CV folder to write")
-    p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count, bias_net (after "
-                   "`latentcv cluster --pmf`)")
+    p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count, "
+                   "bias_net (after `latentcv cluster --pmf`)")
     p.add_argument("--dtype", default="float32", help="precision of the OpenMM files: float32 or float64")
     p.add_argument("--system-xml", help="OpenMM System XML (needed when the model reads charges)")
     p.add_argument("--temperature", type=float, default=TEMPERATURE_K,
@@ -397,7 +397,8 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
         "On GPUs install latentcv with `pip install .[cuda]`.",
     )
     p.add_argument("--system-xml", required=True, metavar="FILE", help="OpenMM System XML (simulate's system.xml)")
-    p.add_argument("--pdb", required=True, metavar="FILE", help="PDB of the System's particles (simulate's topology.pdb)")
+    p.add_argument("--pdb", required=True, metavar="FILE",
+                   help="PDB of the System's particles (simulate's topology.pdb)")
     p.add_argument("--state", metavar="FILE", help="OpenMM State XML to start from (default: the PDB, minimised)")
     p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
     p.add_argument(
@@ -413,7 +414,8 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
         "--sigma", default="auto", metavar="auto|S[,S...]",
         help="hill widths per component in CV units (default auto: the CV metadata's suggestion)",
     )
-    p.add_argument("--pace", type=int, default=d["pace"], metavar="STEPS", help=f"steps between hills (default {d['pace']})")
+    p.add_argument("--pace", type=int, default=d["pace"], metavar="STEPS",
+                   help=f"steps between hills (default {d['pace']})")
     p.add_argument("--ns", type=float, required=True, metavar="N", help="length (ns); with --resume, the total")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
     p.add_argument("--platform", default=d["platform"], help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")

@@ -62,7 +62,9 @@ def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
     except (LatentCVError, MemoryError):
         raise
     except Exception as err:  # every parser raises its own types for a broken file
-        raise InputError(f"cannot read {what} {path}: it does not parse (truncated or corrupt?): {reason(err)}") from err
+        raise InputError(
+            f"cannot read {what} {path}: it does not parse (truncated or corrupt?): {reason(err)}"
+        ) from err
 
 
 def read_json(path: str | os.PathLike[str], what: str) -> Any:

@@ -89,10 +89,12 @@ def build(name: str, reuse_md: bool = False) -> Path:
     shutil.copy(top, folder / "topology.pdb")
     metrics = json.loads((work / "run" / "metrics.json").read_text())
     hist = [line.strip() for line in (work / "cluster.txt").read_text().splitlines() if "overlap" in line]
-    (folder / "README.md").write_text(f"""# {name}: a small latent CV, {crystal} ({t_crystal} K) against {melt} ({t_melt} K)
+    title = f"{name}: a small latent CV, {crystal} ({t_crystal} K) against {melt} ({t_melt} K)"
+    config = Path(CONFIGS.get(name, CONFIG)).relative_to(HERE.parent)
+    (folder / "README.md").write_text(f"""# {title}
 
 Trained on {metrics['training_frames']} frames ({molecules} molecules; {ps} ps of NPT MD per phase, a
-frame every 0.5 ps) with `{Path(CONFIGS.get(name, CONFIG)).relative_to(HERE.parent)}`; {metrics['held_out_frames']} frames held out.
+frame every 0.5 ps) with `{config}`; {metrics['held_out_frames']} frames held out.
 Held-out phase accuracy (nearest latent centroid): {metrics.get('held_out_accuracy', float('nan')):.3f}.
 
 CV components on the training frames (`latentcv cluster`):

@@ -33,9 +33,10 @@ def evaluate_cv(
     With ``engine="openmm"`` each CV component is computed by its ``openmm_cv<k>.pt`` on all
     particles of the frame (the box brought to OpenMM's reduced form), as openmm-torch calls it; with
     ``engine="plumed"`` all components come from ``plumed_cv.ptc`` on the row that PLUMED's
-    ``PYTORCH_MODEL`` passes (the CV's atoms, then the box; float32). Values go to ``out`` (CSV: frame, then one column per
-    component); with ``forces``, ``-dCV/dx`` of every component goes to ``<out stem>_forces.npy``,
-    shape (frames, n_cv, N, 3), in CV units per nm (the force of a bias of 1 kJ/mol per CV unit).
+    ``PYTORCH_MODEL`` passes (the CV's atoms, then the box; float32). Values go to ``out`` (CSV:
+    frame, then one column per component); with ``forces``, ``-dCV/dx`` of every component goes to
+    ``<out stem>_forces.npy``, shape (frames, n_cv, N, 3), in CV units per nm (the force of a bias
+    of 1 kJ/mol per CV unit).
     With ``out`` None nothing is written: values and forces are only returned. ``on_frame``, when
     given, is called with 1 after every frame (e.g. a tqdm bar's ``update``).
 

@@ -65,7 +65,8 @@ def _read_inputs(config: MetadConfig) -> tuple[openmm.System, Structure, Exporte
     n_particles = system.getNumParticles()
     if structure.positions.shape[0] != n_particles:
         raise InputError(
-            f"{config.pdb} has {structure.positions.shape[0]} atoms, the System {config.system_xml} has {n_particles} particles"
+            f"{config.pdb} has {structure.positions.shape[0]} atoms, the System {config.system_xml} has "
+            f"{n_particles} particles"
         )
     cv.check_particles(n_particles)
     check_fixed_bonds(system, cv)
@@ -88,7 +89,8 @@ def _prepare_folder(config: MetadConfig, resume: bool) -> MetadFiles:
                 raise InputError(f"cannot resume: {path} is missing")
         return files
     if files.checkpoint.exists():
-        raise InputError(f"{files.folder} holds a metadynamics run: add --resume to continue it, or choose another --out")
+        raise InputError(f"{files.folder} holds a metadynamics run: add --resume to continue it, or choose another "
+                         "--out")
     try:
         files.folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -214,7 +216,8 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
     if config.walkers_dir is not None:
         metad.join_walkers()
     integrator = make_integrator(system, config.temperature, config.seed, config.mts, metad.bias_group)
-    simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform, integrator)
+    simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform,
+                                 integrator)
     report_steps = config.report_interval
     metad.apply_bias(simulation.context)
     if checkpoint is not None:

@@ -81,7 +81,8 @@ class Basins:
         if name == "progress":
             return LatentProgress(torch.tensor(self.melt), torch.tensor(self.crystal))
         if name == "distance":
-            return LatentDistance(torch.tensor(self.crystal), float(np.linalg.norm(np.subtract(self.crystal, self.melt))))
+            separation = float(np.linalg.norm(np.subtract(self.crystal, self.melt)))
+            return LatentDistance(torch.tensor(self.crystal), separation)
         if name == "crystal_count":
             return CrystalCount(torch.tensor(self.h_crystal), self.count_radius, self.count_width)
         if name == BIAS_HEAD:
@@ -106,7 +107,7 @@ class Basins:
             for component in components:
                 name, index = Z_COMPONENTS[component]
                 head = self.head(name).double()
-                columns.append(torch.vmap(lambda row: head(row, empty))(zt)[:, index].numpy())
+                columns.append(torch.vmap(lambda row, head=head: head(row, empty))(zt)[:, index].numpy())
         return np.stack(columns, axis=1)
 
     def save(self, run: Path) -> Path:

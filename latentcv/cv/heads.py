@@ -161,7 +161,7 @@ class BiasNet(torch.nn.Module):
                 "state": {k: v.detach().cpu().tolist() for k, v in self.state_dict().items()}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BiasNet":
+    def from_dict(cls, data: dict) -> BiasNet:
         """The network saved by :meth:`to_dict`."""
         net = cls(int(data["latent_dim"]), int(data["hidden"]), energy_scale=float(data["energy_scale"]),
                   energy_shift=float(data["energy_shift"]))

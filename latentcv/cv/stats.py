@@ -22,7 +22,7 @@ class ComponentStats:
     per_label_std: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_metadata(cls, entry: dict) -> "ComponentStats":
+    def from_metadata(cls, entry: dict) -> ComponentStats:
         """The statistics of one entry of metadata.json's ``components``."""
         return cls(entry["name"], entry["meaning"], entry["mean"], entry["std"], entry["min"], entry["max"],
                    dict(entry.get("per_label_mean", {})), dict(entry.get("per_label_std", {})))

@@ -137,7 +137,8 @@ def export_cv(
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
         "weights_sha256": weights_hash(cv),
-        "file_sha256": {name: file_digest(out / name) for name in [openmm_file(k) for k in range(n_cv)] + [PLUMED_MODEL]},
+        "file_sha256": {name: file_digest(out / name)
+                        for name in [openmm_file(k) for k in range(n_cv)] + [PLUMED_MODEL]},
         "versions": {"latentcv": __version__, "torch": torch.__version__},
         **(extra_metadata or {}),
     }

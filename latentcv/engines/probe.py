@@ -8,7 +8,6 @@ gradient is known in closed form.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 import torch
@@ -34,7 +33,7 @@ class LatticeProbe(torch.nn.Module):
         self.k = k
         self.length = length
 
-    def forward(self, positions: Tensor, boxvectors: Optional[Tensor] = None) -> Tensor:
+    def forward(self, positions: Tensor, boxvectors: Tensor | None = None) -> Tensor:
         """E for ``positions[n, 3]`` (nm) and optional ``boxvectors[3, 3]`` (nm); a 0-d tensor."""
         x = positions.to(torch.float64)
         if boxvectors is None:

@@ -6,8 +6,6 @@ form is ``a = (ax, 0, 0)``, ``b = (bx, by, 0)``, ``c = (cx, cy, cz)`` with ``ax,
 and :func:`latentcv.geometry.minimum_image` relies on it.
 """
 
-from typing import Tuple
-
 import torch
 
 
@@ -111,7 +109,7 @@ def half_min_width(box: torch.Tensor) -> torch.Tensor:
 
 def rotate_to_reduced(
     positions: torch.Tensor, box: torch.Tensor
-) -> Tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotate a periodic system so that its box is lower triangular, then reduce the box.
 
     The rotation comes from the QR decomposition ``box^T = Q R`` (signs fixed so that the diagonal

@@ -6,8 +6,6 @@ Pair selection (a hard ``dist < cutoff``) is done without gradient; smoothness a
 comes from the switching function the caller applies (:mod:`latentcv.geometry.switching`).
 """
 
-from typing import List, Tuple
-
 import torch
 
 from latentcv.geometry.box import box_widths
@@ -17,12 +15,12 @@ from latentcv.geometry.minimum_image import check_cutoff, minimum_image
 DENSE_MAX_POINTS = 512
 """Up to this many points :func:`neighbour_pairs` uses the dense path, above it the cell list."""
 
-Pairs = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+Pairs = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def close_pairs(
     points: torch.Tensor, box: torch.Tensor, i: torch.Tensor, j: torch.Tensor, cutoff: float
-) -> Tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The candidate pairs ``(i, j)`` closer than ``cutoff``: pair selection only, computed
     without gradient.
 
@@ -48,13 +46,13 @@ def pair_displacements(points: torch.Tensor, box: torch.Tensor, i: torch.Tensor,
     return i, j, dr.t(), safe_norm(dr, dim=0)
 
 
-def cells_per_axis(box: torch.Tensor, cutoff: float) -> List[int]:
+def cells_per_axis(box: torch.Tensor, cutoff: float) -> list[int]:
     """Cells along each box vector: ``floor(width / cutoff)``, so that every cell is at least
     ``cutoff`` wide across its faces. ``box`` ``(3, 3)`` and ``cutoff`` in nm."""
     return torch.floor(box_widths(box) / cutoff).long().tolist()
 
 
-def enough_cells(counts_per_axis: List[int]) -> bool:
+def enough_cells(counts_per_axis: list[int]) -> bool:
     """Whether a cell list with these cell counts works: at least 3 cells along every axis (with
     fewer, the 27 cells around a cell would include some cell twice)."""
     return min(counts_per_axis) >= 3
@@ -148,7 +146,9 @@ def neighbour_pairs_cell_list(points: torch.Tensor, box: torch.Tensor, cutoff: f
     total = int(length.sum())
     run_start = torch.repeat_interleave(start.index_select(0, around_cell) - (end - length), length, output_size=total)
     j = by_cell.index_select(0, torch.arange(total, device=device) + run_start)
-    i = torch.repeat_interleave(torch.arange(n, device=device), length.view(n, offsets.shape[0]).sum(1), output_size=total)
+    i = torch.repeat_interleave(
+        torch.arange(n, device=device), length.view(n, offsets.shape[0]).sum(1), output_size=total
+    )
     own_cell = torch.zeros(n, offsets.shape[0], dtype=torch.bool, device=device)
     own_cell[:, 0] = True
     own_cell = torch.repeat_interleave(own_cell.reshape(-1), length, output_size=total)

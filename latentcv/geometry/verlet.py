@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import torch
 
 from latentcv.geometry.box import half_min_width
@@ -87,7 +85,7 @@ class VerletPairs(torch.nn.Module):
         i, j = self._select(points, box)
         return pair_displacements(points, box, i, j)
 
-    def _select(self, points: torch.Tensor, box: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _select(self, points: torch.Tensor, box: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The pairs closer than ``cutoff`` among the kept ones, searched anew when stale; without
         gradient. Only for boxes where ``cutoff + skin`` is below half the smallest width."""
         # no_grad rather than detach(), which torch.jit.freeze deletes (in a method of its own:

@@ -257,7 +257,8 @@ class HierarchicalEncoder(torch.nn.Module):
         self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
         self.pairs = VerletPairs(c.cutoff)  # skin 0 (a search per call) unless set for export
         for name in self.TOPOLOGY_BUFFERS:
-            self.register_buffer(name, torch.zeros(0, dtype=torch.long) if name in self.INDEX_BUFFERS else torch.zeros(0))
+            empty = torch.zeros(0, dtype=torch.long) if name in self.INDEX_BUFFERS else torch.zeros(0)
+            self.register_buffer(name, empty)
 
     @torch.jit.unused
     def set_topology(

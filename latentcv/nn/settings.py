@@ -82,7 +82,9 @@ class Settings:
             raw = read_config_file(path)
             unknown = sorted(set(raw) - set(SECTIONS))
             if unknown:
-                raise InputError(f"unknown config section(s) {', '.join(unknown)} in {path} (known: {', '.join(SECTIONS)})")
+                raise InputError(
+                    f"unknown config section(s) {', '.join(unknown)} in {path} (known: {', '.join(SECTIONS)})"
+                )
             for section, content in raw.items():
                 if not isinstance(content, dict):
                     raise InputError(f"config section {section} in {path} must be a mapping")
@@ -105,7 +107,8 @@ class Settings:
         rules = [
             ("model.pooling", m.pooling in POOLINGS, f"one of {', '.join(POOLINGS)}"),
             ("model.cutoff", 0 < m.switch_on < m.cutoff, "larger than model.switch_on > 0"),
-            ("model.heads", m.node_dim % m.heads == 0 and m.atom_dim % m.heads == 0, "a divisor of atom_dim and node_dim"),
+            ("model.heads", m.node_dim % m.heads == 0 and m.atom_dim % m.heads == 0,
+             "a divisor of atom_dim and node_dim"),
             ("model.latent_dim", m.latent_dim >= 1, "at least 1"),
             ("model.min_seeds", 1 <= m.min_seeds <= m.seeds, "between 1 and model.seeds"),
             ("stages.molecule_epochs", s.molecule_epochs >= 0, "non-negative"),

@@ -79,7 +79,8 @@ class ViewAveragedEncoder(torch.nn.Module):
         device = encoder.distance_basis.centres.device
         bases = [torch.linalg.matrix_power(CYCLIC_BASIS, k % 3) for k in range(1, views)]
         self.register_buffer("fractions", view_fractions(views - 1).to(device))
-        self.register_buffer("bases", torch.stack(bases).to(device) if bases else torch.zeros(0, 3, 3, dtype=torch.long))
+        stacked = torch.stack(bases).to(device) if bases else torch.zeros(0, 3, 3, dtype=torch.long)
+        self.register_buffer("bases", stacked)
 
     def deployment(self) -> Deployment:
         """The encoder's :meth:`HierarchicalEncoder.deployment`: averaging views changes none of it."""

@@ -61,12 +61,14 @@ SYSTEMS: dict[str, SystemKind] = {
             minimise=True,
         ),
         SystemKind(
-            "urea-crystal", "urea form I crystal, GAFF", lambda n, seed: build_urea_crystal(n), urea.FORCEFIELD_FILE, True
+            "urea-crystal", "urea form I crystal, GAFF", lambda n, seed: build_urea_crystal(n), urea.FORCEFIELD_FILE,
+            True
         ),
         # 800 K melts a periodic 128-molecule crystal within about 8 ps (translational order at the
         # noise level of a liquid); 20 ps leaves a margin for larger boxes.
         SystemKind(
-            "urea-melt", "urea melt, made by melting the form I crystal at 800 K", lambda n, seed: build_urea_crystal(n),
+            "urea-melt", "urea melt, made by melting the form I crystal at 800 K",
+            lambda n, seed: build_urea_crystal(n),
             urea.FORCEFIELD_FILE, False, melt_temperature_k=800.0, melt_ps=20.0,
         ),
     )

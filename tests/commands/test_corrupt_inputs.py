@@ -5,8 +5,9 @@ The files come from the shipped fast model (``models/ice-water-fast``: model.pt,
 settings.json) and its CV exported afresh (cv/metadata.json, cv/openmm_cv0.pt, cv/plumed_cv.ptc),
 from the OpenMM System of its topology (system.xml, state.xml), and from the checkpoints and PMF
 files that ``latentcv train`` and ``latentcv metad`` write. Overwritten bytes inside a tensor do
-not stop ``torch.load``: the digests that latentcv writes into its files are what catches them. Truncated keeps the first half of the bytes; garbled overwrites the
-middle third with seeded random bytes.
+not stop ``torch.load``: the digests that latentcv writes into its files are what catches them.
+Truncated keeps the first half of the bytes; garbled overwrites the middle third with seeded random
+bytes.
 
 A text table cut between two rows, or inside a number, is a shorter table that parses: nothing
 can tell it from a smaller PMF. The truncated PMF CSV is therefore cut just after a comma, where a

@@ -1,5 +1,6 @@
 """Well-tempered metadynamics on an exported (untrained) latent CV of 288 TIP4P/Ice molecules, with
-real OpenMM: hills and outputs, exact resume, walkers, energy conservation of the bias forces, MTS in a run (the MTS integrator: test_mts.py).
+real OpenMM: hills and outputs, exact resume, walkers, energy conservation of the bias forces, MTS in
+a run (the MTS integrator: tests/engines/openmm/test_mts.py).
 
 Runs are a few tens of 2 fs steps on the CPU platform (about 30 ms a step with the CV), except the
 resume test, which needs the deterministic Reference platform.

@@ -138,13 +138,15 @@ def test_export_with_constrained_bonds(trained_run, exported, tmp_path) -> None:
     top = runs["crystal"] / "topology.pdb"
     args = ["export", "--model", str(summary.run_dir), "--cv", "progress,crystal_count", "--dtype", "float64",
             "--constrained-bonds"]
-    done = _cli(*args, "--top", str(top), "--system-xml", str(runs["crystal"] / "system.xml"), "--out", str(tmp_path / "cv"))
+    done = _cli(*args, "--top", str(top), "--system-xml", str(runs["crystal"] / "system.xml"),
+                "--out", str(tmp_path / "cv"))
     assert done.returncode == 0, done.stderr
     fixed, full = load(tmp_path / "cv"), load(cv_dir)
     assert len(fixed.fixed_bonds) == 2 * len(fixed.atoms) // 3
     assert {length for *_, length in fixed.fixed_bonds} == {0.09572}
     frame = mdtraj.load(str(runs["melt"] / "trajectory.dcd"), top=str(runs["melt"] / "topology.pdb"))[-1]
-    x, box = torch.tensor(frame.xyz[0], dtype=torch.float64), torch.tensor(frame.unitcell_vectors[0], dtype=torch.float64)
+    x = torch.tensor(frame.xyz[0], dtype=torch.float64)
+    box = torch.tensor(frame.unitcell_vectors[0], dtype=torch.float64)
     for k in range(fixed.n_components):
         a, b = fixed.openmm_module(k)(x, box).item(), full.openmm_module(k)(x, box).item()
         assert a == pytest.approx(b, rel=1e-6, abs=1e-6), k
@@ -153,7 +155,8 @@ def test_export_with_constrained_bonds(trained_run, exported, tmp_path) -> None:
     while flexible.getNumConstraints():
         flexible.removeConstraint(0)
     (tmp_path / "flexible.xml").write_text(openmm.XmlSerializer.serialize(flexible))
-    done = _cli(*args, "--top", str(top), "--system-xml", str(tmp_path / "flexible.xml"), "--out", str(tmp_path / "cv1"))
+    done = _cli(*args, "--top", str(top), "--system-xml", str(tmp_path / "flexible.xml"),
+                "--out", str(tmp_path / "cv1"))
     assert done.returncode == 2
     assert "does not constrain the bond of particles 0 and 1" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _latentcv(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "latentcv.cli", *args], capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run([sys.executable, "-m", "latentcv.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
 
 
 def _log_times(path: Path) -> list[float]:

@@ -61,7 +61,8 @@ def test_csv_and_metad_folder_give_the_same_pmf(tmp_path) -> None:
     # exact on grid points, linear between, the edge value beyond the grid (no force outside)
     assert from_csv(np.array([[grid[40]]]))[0] == pytest.approx(double_well(grid[40]), abs=1e-6)
     middle = 0.5 * (grid[30] + grid[31])
-    assert from_csv(np.array([[middle]]))[0] == pytest.approx(0.5 * (double_well(grid[30]) + double_well(grid[31])), abs=1e-6)
+    assert from_csv(np.array([[middle]]))[0] == pytest.approx(0.5 * (double_well(grid[30]) + double_well(grid[31])),
+                                                              abs=1e-6)
     assert from_csv(np.array([[-3.0]]))[0] == pytest.approx(double_well(-0.5), abs=1e-6)
 
 
@@ -305,7 +306,8 @@ def test_every_head_is_continuous_from_crystal_to_melt(bias_export) -> None:
     encoder, inputs = bundle.encoder(molecular)
     cv = LatentCV(encoder, CombinedHeads([basins.head(n) for n in ("progress", "distance", "crystal_count",
                                                                      "bias_net")])).double().eval()
-    ends = [mdtraj.load(str(runs[p] / "trajectory.dcd"), top=str(runs[p] / "topology.pdb"))[-1] for p in ("crystal", "melt")]
+    ends = [mdtraj.load(str(runs[p] / "trajectory.dcd"), top=str(runs[p] / "topology.pdb"))[-1]
+            for p in ("crystal", "melt")]
     atoms = inputs.atoms.numpy()
     a, b = (f.xyz[0][atoms].astype(float) for f in ends)
     box_a, box_b = (f.unitcell_vectors[0].astype(float) for f in ends)

@@ -99,7 +99,8 @@ def test_smooth_when_a_molecule_crosses_the_cutoff() -> None:
     fine_v, fine_g, _ = _path(enc, system, 80)
     assert len(set(edges)) > 1, "the path should take neighbours across the cutoff"
     value_ratio = (fine_v.diff().abs().max() / coarse_v.diff().abs().max()).item()
-    grad_ratio = ((fine_g[1:] - fine_g[:-1]).norm(dim=1).max() / (coarse_g[1:] - coarse_g[:-1]).norm(dim=1).max()).item()
+    grad_ratio = ((fine_g[1:] - fine_g[:-1]).norm(dim=1).max()
+                  / (coarse_g[1:] - coarse_g[:-1]).norm(dim=1).max()).item()
     assert value_ratio < 0.6, value_ratio
     assert grad_ratio < 0.6, grad_ratio
 

@@ -5,7 +5,9 @@ import torch
 from latentcv.nn.orientation import MolecularDirections
 
 
-def _vectors(n_mol: int, k: int, pairs: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _vectors(
+    n_mol: int, k: int, pairs: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
     u = torch.nn.functional.normalize(torch.randn(n_mol, k, 3, generator=gen, dtype=torch.float64), dim=-1)
     first = torch.randint(0, n_mol, (pairs,), generator=gen)

@@ -57,7 +57,8 @@ def test_tip4p_ice_geometry(name: str, request: pytest.FixtureRequest) -> None:
     np.testing.assert_allclose(np.linalg.norm(sites[:, 3] - sites[:, 0], axis=1), 0.01577, atol=2e-5)
     bisector = oh1 + oh2
     om = sites[:, 3] - sites[:, 0]
-    np.testing.assert_allclose((om * bisector).sum(1) / np.linalg.norm(om, axis=1) / np.linalg.norm(bisector, axis=1), 1, atol=1e-6)
+    np.testing.assert_allclose((om * bisector).sum(1) / np.linalg.norm(om, axis=1) / np.linalg.norm(bisector, axis=1),
+                               1, atol=1e-6)
 
 
 def test_ice_obeys_ice_rules(ice: Structure) -> None:
@@ -105,7 +106,9 @@ def test_no_overlapping_molecules(name: str, request: pytest.FixtureRequest) -> 
     assert distance.min() > 0.25  # heavy atoms of different molecules: hydrogen-bond contacts are longer
 
 
-@pytest.mark.parametrize(("name", "forcefield_file"), [("ice", tip4p_ice.FORCEFIELD_FILE), ("water", tip4p_ice.FORCEFIELD_FILE), ("urea_crystal", urea.FORCEFIELD_FILE)])
+@pytest.mark.parametrize(("name", "forcefield_file"), [("ice", tip4p_ice.FORCEFIELD_FILE),
+                                                       ("water", tip4p_ice.FORCEFIELD_FILE),
+                                                       ("urea_crystal", urea.FORCEFIELD_FILE)])
 def test_force_field_matches_and_is_neutral(name: str, forcefield_file: str, request: pytest.FixtureRequest) -> None:
     structure = request.getfixturevalue(name)
     system = create_system(structure, forcefield_file)

@@ -90,8 +90,8 @@ def test_training_runs_on_the_configured_threads_and_restores_them(tmp_path, sma
     before = torch.get_num_threads()
     seen = []
     cfg = TrainConfig.from_dict({**small_config, "epochs": 1, "threads": threads})
-    fit(toy_model(), toy_data(), None, cfg, tmp_path, hooks=[lambda trainer, epoch: seen.append(torch.get_num_threads())],
-        verbose=False)
+    fit(toy_model(), toy_data(), None, cfg, tmp_path,
+        hooks=[lambda trainer, epoch: seen.append(torch.get_num_threads())], verbose=False)
     assert seen == [threads or before] and torch.get_num_threads() == before
 
 
@@ -118,4 +118,5 @@ def test_without_validation_the_train_loss_is_monitored(tmp_path, small_config):
     result = fit(toy_model(), toy_data(), None, cfg, tmp_path, verbose=False)
     assert not any(key.startswith("valid_") for key in result.last_metrics)
     losses = [row["train_loss"] for row in load_checkpoint(result.paths["latest"])["history"]]
-    assert result.best_metrics["train_loss"] == min(losses) and result.steps == 2 * 3  # 96 samples: 6 batches, 3 steps an epoch
+    # 96 samples: 6 batches, 3 steps an epoch
+    assert result.best_metrics["train_loss"] == min(losses) and result.steps == 2 * 3

@@ -11,9 +11,9 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.neighbors import NearestNeighbors
 
 from latentcv.cluster.inputs import check_n_clusters, check_points, check_view
-from latentcv.cluster.nmc.dedup import Deduplicated, deduplicate
+from latentcv.cluster.nmc.dedup import deduplicate
 from latentcv.cluster.nmc.modes import Ascent, seek_modes
-from latentcv.cluster.nmc.persistence import Pruned, prune_modes
+from latentcv.cluster.nmc.persistence import prune_modes
 from latentcv.cluster.nmc.potential import PotentialMLP
 from latentcv.cluster.nmc.training import TrainingConfig, train_potential
 

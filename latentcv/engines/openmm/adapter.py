@@ -8,8 +8,6 @@ PLUMED counterpart is :class:`latentcv.engines.plumed.adapter.PlumedCV`.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 
@@ -46,7 +44,7 @@ class OpenMMCV(torch.nn.Module):
         self.component = component
         self.dtype = dtype
 
-    def forward(self, positions: Tensor, boxvectors: Optional[Tensor] = None) -> Tensor:
+    def forward(self, positions: Tensor, boxvectors: Tensor | None = None) -> Tensor:
         """CV component in the dtype and on the device of ``positions``.
 
         Parameters

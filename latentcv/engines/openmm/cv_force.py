@@ -17,7 +17,9 @@ from latentcv.engines.openmm.torchforce import make_torch_force
 GRID_POINTS_PER_SIGMA = 5
 
 
-def torch_force(cv_dir: str | os.PathLike[str], component: int = 0, force_group: int | None = None) -> openmmtorch.TorchForce:
+def torch_force(
+    cv_dir: str | os.PathLike[str], component: int = 0, force_group: int | None = None
+) -> openmmtorch.TorchForce:
     """A periodic TorchForce whose energy is CV component ``component`` of the exported CV.
 
     Parameters

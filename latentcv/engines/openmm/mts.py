@@ -164,7 +164,9 @@ class ImpulseMTSIntegrator(openmm.CompoundIntegrator):
             self.setCurrentIntegrator(0)
 
 
-def make_integrator(system: openmm.System, temperature_k: float, seed: int, mts: int, slow_group: int) -> openmm.Integrator:
+def make_integrator(
+    system: openmm.System, temperature_k: float, seed: int, mts: int, slow_group: int
+) -> openmm.Integrator:
     """A Langevin integrator at 2 fs (``mts = 1``) or one with impulses of ``slow_group`` every ``mts`` steps.
 
     Parameters

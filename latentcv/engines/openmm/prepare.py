@@ -33,7 +33,9 @@ def minimised(structure: Structure, forcefield_file: str, platform: str = "auto"
     return Structure(structure.topology, _positions(simulation))
 
 
-def melt(structure: Structure, forcefield_file: str, temperature_k: float, ps: float, seed: int, platform: str) -> Structure:
+def melt(
+    structure: Structure, forcefield_file: str, temperature_k: float, ps: float, seed: int, platform: str
+) -> Structure:
     """The structure after minimisation and ``ps`` ps of constant-volume MD at ``temperature_k`` K.
 
     Molecules stay whole (positions are not wrapped into the box).

@@ -33,7 +33,9 @@ def create_system(structure: Structure, forcefield_file: str) -> openmm.System:
     )
 
 
-def add_barostat(system: openmm.System, temperature_k: float, pressure_bar: float, anisotropic: bool, seed: int) -> None:
+def add_barostat(
+    system: openmm.System, temperature_k: float, pressure_bar: float, anisotropic: bool, seed: int
+) -> None:
     """Add a Monte Carlo barostat: anisotropic (each box edge on its own) for crystals, else isotropic."""
     if anisotropic:
         barostat = openmm.MonteCarloAnisotropicBarostat(
@@ -49,7 +51,8 @@ def add_barostat(system: openmm.System, temperature_k: float, pressure_bar: floa
 def barostats(system: openmm.System) -> list[openmm.Force]:
     """The Monte Carlo barostats of ``system`` (any force class with ``getFrequency`` whose name
     contains ``Barostat``: isotropic, anisotropic, membrane, flexible)."""
-    return [force for force in system.getForces() if "Barostat" in type(force).__name__ and hasattr(force, "getFrequency")]
+    return [force for force in system.getForces()
+            if "Barostat" in type(force).__name__ and hasattr(force, "getFrequency")]
 
 
 def set_barostat_interval(system: openmm.System, steps: int) -> int:
@@ -79,8 +82,8 @@ def make_simulation(
     integrator: openmm.Integrator | None = None,
 ) -> app.Simulation:
     """A Simulation on the chosen platform with ``integrator``, by default
-    :func:`langevin_integrator` (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a ``bind`` method is given the
-    Simulation's Context."""
+    :func:`langevin_integrator` (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a
+    ``bind`` method is given the Simulation's Context."""
     if integrator is None:
         integrator = langevin_integrator(temperature_k, seed)
     chosen, properties = pick_platform(platform)
@@ -98,7 +101,8 @@ def total_mass(system: openmm.System) -> float:
 
 def degrees_of_freedom(system: openmm.System) -> int:
     """Kinetic degrees of freedom: 3 per massive particle, minus constraints and centre-of-mass motion."""
-    massive = sum(1 for i in range(system.getNumParticles()) if system.getParticleMass(i).value_in_unit(unit.dalton) > 0)
+    massive = sum(1 for i in range(system.getNumParticles())
+                  if system.getParticleMass(i).value_in_unit(unit.dalton) > 0)
     removes_com = any(isinstance(f, openmm.CMMotionRemover) for f in system.getForces())
     return 3 * massive - system.getNumConstraints() - (3 if removes_com else 0)
 

@@ -132,7 +132,9 @@ def build(jobs: int | None = None) -> Path:
         config = subprocess.run([str(prefix / "bin" / "plumed"), "config", *query], env=env, capture_output=True)
         if config.returncode != 0:
             raise EngineError(f"the PLUMED built in {prefix} does not report {' '.join(query[1:])}; see {build_log}")
-    (prefix / COMPLETE_MARKER).write_text(f"torch {torch.__version__}\nsdist {sdist.name}\nmodules {' '.join(MODULES)}\n")
+    (prefix / COMPLETE_MARKER).write_text(
+        f"torch {torch.__version__}\nsdist {sdist.name}\nmodules {' '.join(MODULES)}\n"
+    )
     log.info("PLUMED with libtorch installed in %s", prefix)
     return prefix
 

@@ -55,6 +55,7 @@ def make_ice_run(folder: Path) -> IceRun:
     simulation.context.setVelocitiesToTemperature(TEMPERATURE * unit.kelvin, 1)
     state = folder / "state.xml"
     state.write_text(openmm.XmlSerializer.serialize(simulation.context.getState(getPositions=True, getVelocities=True)))
-    cv = export_untrained_cv(pdb, frame(SIMULATION_DIR / "melt" / "water.pdb"), frame(SIMULATION_DIR / "crystal" / "ice.pdb"),
+    cv = export_untrained_cv(pdb, frame(SIMULATION_DIR / "melt" / "water.pdb"),
+                             frame(SIMULATION_DIR / "crystal" / "ice.pdb"),
                              folder / "cv", TEMPERATURE)
     return IceRun(system_xml, pdb, state, cv)

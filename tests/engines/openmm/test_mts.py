@@ -157,16 +157,18 @@ def test_unbound_integrator_refuses_to_step() -> None:
         ImpulseMTSIntegrator(_langevin(), SLOW_GROUP, 2).step(1)
 
 
-def _nve_spreads(ice_run, mts: int, frozen: tuple[str, openmm.System, openmm.State], steps: int) -> tuple[float, float, float]:
+def _nve_spreads(
+    ice_run, mts: int, frozen: tuple[str, openmm.System, openmm.State], steps: int
+) -> tuple[float, float, float]:
     """Energy spreads (kJ/mol) over ``steps`` 2 fs leapfrog Verlet steps with the frozen bias as
     impulses every ``mts`` steps and without the bias (same integrator, same state), sampled at the
     ends of whole cycles, and the range of the bias energy seen."""
     xml, system, state = frozen
-    biased, bias = nve_energies(system, ice_run, state, steps, ImpulseMTSIntegrator(openmm.VerletIntegrator(0.002), SLOW_GROUP, mts),
-                                every=mts)
+    biased, bias = nve_energies(system, ice_run, state, steps,
+                                ImpulseMTSIntegrator(openmm.VerletIntegrator(0.002), SLOW_GROUP, mts), every=mts)
     unbiased = openmm.XmlSerializer.deserialize(xml)
-    plain, _ = nve_energies(unbiased, ice_run, state, steps, ImpulseMTSIntegrator(openmm.VerletIntegrator(0.002), SLOW_GROUP, mts),
-                            every=mts)
+    plain, _ = nve_energies(unbiased, ice_run, state, steps,
+                            ImpulseMTSIntegrator(openmm.VerletIntegrator(0.002), SLOW_GROUP, mts), every=mts)
     print(f"impulse MTS K={mts}, {steps} steps of 2 fs: energy spread {spread(biased):.2f} kJ/mol with the bias, "
           f"{spread(plain):.2f} without; bias energy {bias.min():.2f}..{bias.max():.2f} kJ/mol")
     return spread(biased), spread(plain), float(np.ptp(bias))

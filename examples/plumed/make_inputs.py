@@ -21,8 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from latentcv.engines.export import PLUMED_MODEL
-from latentcv.engines.exported import load
+from latentcv.engines.exported import PLUMED_MODEL, load
 from latentcv.engines.plumed.input import plumed_input
 
 HERE = Path(__file__).resolve().parent

@@ -29,8 +29,7 @@ from latentcv.cv.basins import HEADS_FILE
 from latentcv.data.features import MolecularTopology
 from latentcv.data.specs import parse_spec
 from latentcv.data.topology import read_topology
-from latentcv.engines.export import METADATA
-from latentcv.engines.exported import ExportedCV, load
+from latentcv.engines.exported import METADATA, ExportedCV, load
 from latentcv.errors import InputError
 from latentcv.nn.bundle import MODEL_FILE
 from latentcv.report.markdown import Q6_NAME, size_section, write_markdown

@@ -31,21 +31,15 @@ from latentcv.atomic import atomic_file, write_text_atomic
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.stats import ComponentStats
 from latentcv.cv.untrained import Frame, untrained_cv
+from latentcv.engines.exported import METADATA, PLUMED_INPUT, PLUMED_MODEL, openmm_file
 from latentcv.engines.openmm.adapter import OpenMMCV
 from latentcv.engines.plumed.adapter import PlumedCV
-from latentcv.engines.plumed.input import PLUMED_MODEL, plumed_input
+from latentcv.engines.plumed.input import plumed_input
 from latentcv.readers import content_digest, file_digest
 
-METADATA = "metadata.json"
-PLUMED_INPUT = "plumed.dat"
 #: nm: Verlet skin of the exported modules' molecular pair list; the CV's values do not depend on it,
 #: only how often a call searches the pairs anew (:class:`latentcv.geometry.verlet.VerletPairs`).
 PAIR_SKIN = 0.1
-
-
-def openmm_file(component: int) -> str:
-    """File name of the OpenMM module of CV component ``component``."""
-    return f"openmm_cv{component}.pt"
 
 
 def weights_hash(module: torch.nn.Module) -> str:

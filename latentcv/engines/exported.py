@@ -1,4 +1,10 @@
-"""Read an exported CV folder (see :mod:`latentcv.engines.export` for its layout)."""
+"""An exported CV folder: its file names, and reading it (:func:`load`, :class:`ExportedCV`).
+
+:mod:`latentcv.engines.export` writes it and describes what each file holds; the engines read it
+here: ``metadata.json`` (:data:`METADATA`), one ``openmm_cv<k>.pt`` per CV component
+(:func:`openmm_file`), ``plumed_cv.ptc`` (:data:`PLUMED_MODEL`) and ``plumed.dat``
+(:data:`PLUMED_INPUT`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,17 @@ from pathlib import Path
 import torch
 
 from latentcv.cv.stats import ComponentStats
-from latentcv.engines.export import METADATA, PLUMED_MODEL
 from latentcv.errors import InputError
 from latentcv.readers import check_digest, file_digest, read_json_object, reading
+
+METADATA = "metadata.json"
+PLUMED_MODEL = "plumed_cv.ptc"
+PLUMED_INPUT = "plumed.dat"
+
+
+def openmm_file(component: int) -> str:
+    """File name of the OpenMM module of CV component ``component``."""
+    return f"openmm_cv{component}.pt"
 
 
 @dataclass

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 
 from latentcv.cv.heads import ENERGY_COMPONENT
 from latentcv.cv.stats import ComponentStats
+from latentcv.engines.exported import PLUMED_MODEL
 from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, PACE_STEPS, grid_range
 
-#: The PLUMED model's file name in an exported CV folder.
-PLUMED_MODEL = "plumed_cv.ptc"
 CELL_COMPONENTS = ("ax", "ay", "az", "bx", "by", "bz", "cx", "cy", "cz")
 
 

@@ -110,7 +110,7 @@ class VerletPairs(torch.nn.Module):
 
     def _stale(self, points: torch.Tensor, box: torch.Tensor) -> bool:
         """Whether the kept pairs may miss one: another system, or points that moved (and a box
-        that was strained) too much since the last search (see the module docstring)."""
+        that was strained) too much since the last search (see the class docstring)."""
         if not (_same(points, self.reference, values=False) and _same(box, self.reference_box, values=False)):
             return True
         budget = self.skin

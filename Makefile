@@ -13,7 +13,7 @@ SPEC_HASH := $(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(SPEC_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: venv lock plumed test test-all demo doctor clean
+.PHONY: venv lock plumed test test-all demo doctor docs clean
 
 venv: $(STAMP)
 
@@ -54,6 +54,12 @@ doctor: venv plumed
 
 demo: venv plumed
 	$(PY) examples/demo.py --out demo
+
+# The documentation site (docs/, mkdocs.yml; API pages generated from the docstrings) into site/,
+# warnings as errors. The docs extra (mkdocs, mkdocstrings) is installed through the lock.
+docs: venv
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict -d site
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info

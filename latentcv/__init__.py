@@ -23,9 +23,9 @@ command is ``find_basins``.
 
 Importing latentcv imports torch first. That order matters: the openmmtorch wheel and its OpenMM
 plugin link the ``libnvrtc.so.12`` that the torch wheel brings, and find it only when torch is
-already loaded in the process (DESIGN.md, "Engine contracts"). After ``import latentcv``,
-``import openmmtorch`` works, and if ``openmm`` was imported before latentcv (so its TorchForce
-plugin failed to load), the plugin is loaded again now that torch is there.
+already loaded in the process (docs/design.md, "Import order: torch before openmmtorch"). After
+``import latentcv``, ``import openmmtorch`` works, and if ``openmm`` was imported before latentcv
+(so its TorchForce plugin failed to load), the plugin is loaded again now that torch is there.
 
 Before that first ``import torch``, latentcv sets ``OMP_WAIT_POLICY=PASSIVE`` unless the user set it.
 torch's OpenMP threads (GNU libgomp) otherwise spin after every parallel region, and when other work

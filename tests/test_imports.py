@@ -1,7 +1,7 @@
 """Every entry point works in a fresh interpreter, whatever the user imported before or after.
 
-openmmtorch and its OpenMM plugin need torch's bundled libnvrtc loaded first (DESIGN.md); importing
-latentcv must take care of that in both import orders.
+openmmtorch and its OpenMM plugin need torch's bundled libnvrtc loaded first (docs/design.md, "Import
+order: torch before openmmtorch"); importing latentcv must take care of that in both import orders.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ RESIDUE_NAME = "URE"
 CELL_NM = np.array([0.5565, 0.5565, 0.4684])
 #: Molecules per unit cell.
 MOLECULES_PER_CELL = 2
-#: Asymmetric unit (DESIGN.md, "Example systems"): element and fractional coordinates.
+#: Asymmetric unit (docs/design.md, "Urea form I"): element and fractional coordinates.
 ASYMMETRIC_UNIT = (
     ("C", (0.0, 0.5, 0.3260)),
     ("O", (0.0, 0.5, 0.5953)),

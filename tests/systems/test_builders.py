@@ -85,7 +85,8 @@ def test_ice_seed_changes_proton_disorder_only() -> None:
 
 
 def test_urea_bond_lengths(urea_crystal: Structure) -> None:
-    """C=O 0.126, C-N 0.134, N-H 0.101 nm (DESIGN.md); every bond of the topology within 0.002 nm of them."""
+    """C=O 0.126, C-N 0.134, N-H 0.101 nm (docs/design.md, "Urea form I"); every bond of the topology
+    within 0.002 nm of them."""
     expected = {frozenset("CO"): 0.126, frozenset("CN"): 0.134, frozenset("NH"): 0.101}
     for bond in urea_crystal.topology.bonds():
         length = np.linalg.norm(urea_crystal.positions[bond.atom1.index] - urea_crystal.positions[bond.atom2.index])
@@ -119,7 +120,8 @@ def test_force_field_matches_and_is_neutral(name: str, forcefield_file: str, req
 
 
 def test_force_field_parameters(ice: Structure, urea_crystal: Structure) -> None:
-    """Charges and O Lennard-Jones of TIP4P/Ice (Abascal et al. 2005) and the urea charge set of DESIGN.md."""
+    """Charges and O Lennard-Jones of TIP4P/Ice (Abascal et al. 2005) and the urea charge set
+    (docs/design.md, "Urea form I")."""
     system = create_system(ice, tip4p_ice.FORCEFIELD_FILE)
     nonbonded = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     q, sigma, epsilon = (x._value for x in nonbonded.getParticleParameters(0))

@@ -2,8 +2,8 @@
 
 Run as ``python -m latentcv.engines.plumed.build`` (``make plumed`` does). The PLUMED source is the
 ``external/plumed2`` tree shipped in the PyPI sdist of ``hillclimber==0.1.8`` (PLUMED 2.11-dev,
-LGPL); no PLUMED source is kept in this repository. The recipe is the one recorded in DESIGN.md
-("Engine contracts"), with the modules of :data:`latentcv.engines.plumed.kernel.MODULES` enabled on top
+LGPL); no PLUMED source is kept in this repository. The recipe is the one recorded in docs/design.md
+("The PLUMED build"), with the modules of :data:`latentcv.engines.plumed.kernel.MODULES` enabled on top
 of PLUMED's default ones. The sdist and the installation are cached under
 ``${XDG_CACHE_HOME:-$HOME/.cache}/latentcv`` and reused, so the download and the compile (minutes
 each; the progress messages say how long to expect) happen once per machine.

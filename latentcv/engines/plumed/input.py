@@ -1,10 +1,10 @@
 """PLUMED inputs for an exported CV: the lines that feed atom positions and the box to a
 ``PYTORCH_MODEL``, and the commented ``plumed.dat`` of an exported CV folder.
 
-PYTORCH_MODEL is a function of scalar arguments, not of atoms (DESIGN.md, "Engine contracts"), so
-each atom gets one ``POSITION`` action (vector arguments would be applied element by element) and the
-box comes from ``CELL``. The argument order is the one :class:`latentcv.engines.plumed.adapter.PlumedCV`
-reads.
+PYTORCH_MODEL is a function of scalar arguments, not of atoms (docs/design.md, "PLUMED:
+PYTORCH_MODEL"), so each atom gets one ``POSITION`` action (vector arguments would be applied element
+by element) and the box comes from ``CELL``. The argument order is the one
+:class:`latentcv.engines.plumed.adapter.PlumedCV` reads.
 """
 
 from __future__ import annotations

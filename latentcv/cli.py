@@ -76,6 +76,13 @@ def _add_system_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=1, help="seed of the builder and of the MD (default 1)")
     p.add_argument("--platform", default="auto", help="OpenMM platform: auto, CPU, CUDA, OpenCL, Reference")
+    p.add_argument("--crystal-fraction", type=float, metavar="F",
+                   help="coexistence systems (*-slab, *-nucleus): the fraction of molecules kept crystalline while "
+                   "the rest is melted around them")
+    p.add_argument("--crystal-molecules", type=int, metavar="N",
+                   help="coexistence systems: the number of molecules kept crystalline (instead of --crystal-fraction)")
+    p.add_argument("--axis", choices=("x", "y", "z"),
+                   help="slab systems: the slab normal, the longest box edge (default z)")
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -84,7 +91,8 @@ def _simulate(args: argparse.Namespace) -> int:
     config = RunConfig(
         system=args.system, molecules=args.molecules, temperature=args.temperature, pressure=args.pressure,
         ps=args.ps, equilibrate_ps=args.equilibrate, frame_ps=args.frame_interval, seed=args.seed,
-        platform=args.platform,
+        platform=args.platform, crystal_fraction=args.crystal_fraction, crystal_molecules=args.crystal_molecules,
+        axis=args.axis,
     )
     simulate(config, args.out, resume=args.resume)
     return 0
@@ -95,8 +103,10 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         "simulate",
         help="build an example system and run NPT MD: topology, trajectory, log, checkpoint",
         description="Build the system, minimise, equilibrate and run NPT molecular dynamics "
-        "(LangevinMiddleIntegrator, 2 fs, PME; anisotropic barostat for crystals). Writes "
-        "DIR/config.json, topology.pdb, system.xml, trajectory.dcd, log.csv and state.xml.",
+        "(LangevinMiddleIntegrator, 2 fs, PME; anisotropic barostat for crystals, along the normal for slabs). "
+        "Writes DIR/config.json, topology.pdb, system.xml, trajectory.dcd, log.csv and state.xml; coexistence "
+        "systems (a crystal slab or nucleus melted around, then quenched to --temperature with the crystal "
+        "restrained, then released) also trajectory.labels.csv, the crystalline molecules by construction.",
     )
     _add_system_options(p)
     p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
@@ -117,7 +127,11 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 def _build(args: argparse.Namespace) -> int:
     from latentcv.commands.build import build
 
-    build(args.system, args.molecules, args.out, seed=args.seed, platform=args.platform)
+    from latentcv.systems.registry import coexistence_options
+
+    coexistence = coexistence_options(args.system, args.crystal_fraction, args.crystal_molecules, args.axis)
+    build(args.system, args.molecules, args.out, seed=args.seed, platform=args.platform, coexistence=coexistence,
+          temperature=args.temperature)
     return 0
 
 
@@ -125,10 +139,15 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "build",
         help="write the starting structure of an example system as a PDB file",
-        description="Build an example system (melts are made by heating the crystal) and write it as PDB.",
+        description="Build an example system (melts are made by heating the crystal; coexistence systems by "
+        "melting the rest of a crystal around a kept slab or nucleus and quenching it to --temperature) and write "
+        "it as PDB.",
     )
     _add_system_options(p)
-    p.add_argument("--out", required=True, metavar="FILE.pdb", help="PDB file to write")
+    p.add_argument("--temperature", type=float, metavar="K",
+                   help="coexistence systems: the temperature the melted part is quenched to (K)")
+    p.add_argument("--out", required=True, metavar="FILE.pdb", help="PDB file to write; a coexistence system's "
+                   "per-molecule labels go beside it, NAME.labels.csv")
     p.set_defaults(func=_build)
 
 
@@ -313,11 +332,12 @@ def _report(args: argparse.Namespace) -> int:
         cv=args.cv, trajectories=args.traj, out=args.out, topologies=args.top or [], cv_out=args.cv_out,
         heads=_names(args.heads), crystal_label=args.crystal_label,
         melt_label=args.melt_label, stride=args.stride, q6_cutoff=args.q6_cutoff, q6_average=args.q6_average,
-        bins=args.bins,
+        bins=args.bins, slabs=args.slab or [], nuclei=args.nucleus or [],
     )
     result = run_report(config)
+    partial = ", partial_order.png" if config.slabs or config.nuclei else ""
     print(f"report of {', '.join(result.names)} on {len(result.scores)} system size(s) in {result.folder}: "
-          "report.md, report.json, values.csv, hist_*.png")
+          f"report.md, report.json, values.csv, hist_*.png{partial}")
     return 0
 
 
@@ -327,8 +347,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         help="CV quality before biasing: each CV component against Steinhardt Q6 on crystal and melt frames",
         description="Evaluate the CV (through the exported TorchScript files) and Steinhardt Q6 of the molecular "
         "centres on labelled crystal and melt frames, per system size: mean and spread per phase, accuracy of "
-        "the best threshold, histogram overlap and Fisher ratio. Writes OUT/report.md, report.json, values.csv, "
-        "hist_<molecules>.png and report_config.json.",
+        "the best threshold, histogram overlap and Fisher ratio. With --slab and --nucleus (coexistence runs of "
+        "`latentcv simulate`) also the partial order: each quantity against the crystal fraction of slabs, the "
+        "bulk phases by temperature, nuclei against their melt, beside global Q6 and the count of solid-like "
+        "molecules, and the targets of a crystallization CV. Writes OUT/report.md, report.json, values.csv, "
+        "hist_<molecules>.png, partial_order.png and report_config.json.",
     )
     p.add_argument("--cv", required=True, metavar="CV_DIR",
                    help="exported CV folder (`latentcv export`; one system only), or a model folder with model.pt "
@@ -350,6 +373,12 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
                    "(default by residue: 0.35 nm for water, 0.64 nm for urea)")
     p.add_argument("--q6-average", action="store_true", help="use the neighbour-averaged q6 (Lechner-Dellago)")
     p.add_argument("--bins", type=int, default=50, help="histogram bins (default 50)")
+    p.add_argument("--slab", action="append", metavar="RUN",
+                   help="a slab of known crystal fraction: a `latentcv simulate --system *-slab` folder (or a "
+                   "trajectory with topology.pdb and NAME.labels.csv beside it); repeatable, three fractions or more")
+    p.add_argument("--nucleus", action="append", metavar="RUN",
+                   help="a nucleus in its melt (`latentcv simulate --system *-nucleus`), or the melt itself "
+                   "(--crystal-molecules 0, needed once); repeatable")
     p.set_defaults(func=_report)
 
 

@@ -30,7 +30,7 @@ from latentcv.cluster.centroids import GaussianMixtureHead, KMeansHead
 from latentcv.cluster.compare import compare_heads
 from latentcv.cluster.matching import match_to_labels, name_centres
 from latentcv.cluster.report import write_report
-from latentcv.cv.basins import BIAS_HEAD, HEAD_NAMES, MEANINGS, Z_COMPONENTS, Basins
+from latentcv.cv.basins import BIAS_HEAD, HEAD_NAMES, Z_COMPONENTS, Basins
 from latentcv.cv.bias_fit import fit_to_pmf
 from latentcv.cv.pmf import PMF, read_pmf
 from latentcv.cv.stats import ComponentStats
@@ -57,6 +57,8 @@ class LabelledLatents:
         Configuration latents.
     h : ndarray[F, M, node_dim]
         Per-molecule latents.
+    crystallinity : ndarray[F, M]
+        Logits of the per-molecule crystallinity p_i (``[F, 0]`` for an encoder without that readout).
     labels : ndarray[F]
         Label index of each frame.
     label_names : list of str
@@ -67,6 +69,7 @@ class LabelledLatents:
 
     z: np.ndarray
     h: np.ndarray
+    crystallinity: np.ndarray
     labels: np.ndarray
     label_names: list[str]
     crystal: int
@@ -97,7 +100,8 @@ def find_basins(
     model : path
         Run folder of ``latentcv train`` (``model.pt``); ``heads.json`` is written there.
     trajectories : sequence of str or TrajectorySpec
-        Labelled frames (``file:label``), crystal and melt.
+        Labelled frames (``file:label``), crystal and melt; trajectories without a frame label (a
+        coexistence configuration, whose molecules are labelled) are left out.
     topology : path
     out : path
         Folder for the clustering report, plots and metrics.
@@ -125,13 +129,17 @@ def find_basins(
                          "--crystal-label/--melt-label")
     out_dir.mkdir(parents=True, exist_ok=True)
     encoder, inputs = bundle.encoder(frames.molecular)
-    z, h = encode_frames(encoder, frames.positions.index_select(1, inputs.atoms), frames.boxes, per_molecule=True)
-    latents = LabelledLatents(z, h, frames.labels.numpy(), frames.label_names,
+    labelled = frames.labels >= 0  # frames of one phase; a coexistence configuration labels its molecules only
+    frames = frames.select(labelled)
+    z, h, logits = encode_frames(encoder, frames.positions.index_select(1, inputs.atoms), frames.boxes,
+                                 per_molecule=True)
+    latents = LabelledLatents(z, h, logits, frames.labels.numpy(), frames.label_names,
                               frames.label_names.index(crystal_label), frames.label_names.index(melt_label))
     crystal, melt = _z_basins(latents, method, seed, out_dir)
-    h_crystal, radius, width = _crystal_molecules(latents, seed)
-    basins = Basins(method, crystal.tolist(), melt.tolist(), h_crystal.tolist(), radius, width, crystal_label,
-                    melt_label, {})
+    crystallinity = logits.shape[1] > 0
+    h_crystal, radius, width = ([], 0.0, 0.0) if crystallinity else _crystal_molecules(latents, seed)
+    basins = Basins(method, crystal.tolist(), melt.tolist(), list(h_crystal), radius, width, crystal_label,
+                    melt_label, {}, crystallinity=crystallinity)
     if estimate is not None:
         fitted = [z]
         if pmf_trajectories:
@@ -167,8 +175,9 @@ def _z_basins(latents: LabelledLatents, method: str, seed: int, out: Path) -> tu
     return named[crystal], named[melt]
 
 
-def _crystal_molecules(latents: LabelledLatents, seed: int) -> tuple[np.ndarray, float, float]:
-    """The ``crystal_count`` head's centre of crystal-like molecules in h space, radius and width:
+def _crystal_molecules(latents: LabelledLatents, seed: int) -> tuple[list[float], float, float]:
+    """For an encoder without the crystallinity readout, the ``crystal_count`` head's centre of
+    crystal-like molecules in h space, radius and width:
     k-means with k = 2 on a sample of the molecules' latents, the crystal cluster by majority, the
     radius midway between the median distances of crystal and melt molecules to its centre."""
     h, labels = latents.h, latents.labels
@@ -183,7 +192,7 @@ def _crystal_molecules(latents: LabelledLatents, seed: int) -> tuple[np.ndarray,
     d_cryst, d_melt = np.median(d[mol_labels == latents.crystal]), np.median(d[mol_labels == latents.melt])
     radius = float(0.5 * (d_cryst + d_melt))
     width = float(max(abs(d_melt - d_cryst) / 8.0, 1e-6))
-    return h_crystal, radius, width
+    return h_crystal.tolist(), radius, width
 
 
 def _read_bias_pmf(path: str | os.PathLike[str]) -> PMF:
@@ -227,9 +236,9 @@ def _head_statistics(basins: Basins, latents: LabelledLatents) -> dict[str, np.n
     with torch.no_grad():
         for name in HEAD_NAMES + ((BIAS_HEAD,) if basins.bias_net is not None else ()):
             head = basins.head(name)
-            v = np.stack([head(torch.tensor(latents.z[f]), torch.tensor(latents.h[f])).numpy()
-                          for f in range(len(latents.z))])
-            basins.stats[name] = [_component_stats(c, MEANINGS[c], v[:, k], latents)
+            v = np.stack([head(torch.tensor(latents.z[f]), torch.tensor(latents.h[f]),
+                               torch.tensor(latents.crystallinity[f])).numpy() for f in range(len(latents.z))])
+            basins.stats[name] = [_component_stats(c, basins.meaning(c), v[:, k], latents)
                                   for k, c in enumerate(type(head).names)]
             values[name] = v
     return values

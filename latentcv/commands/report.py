@@ -8,6 +8,13 @@ an exported CV folder, which serves only the system it was exported for, or from
 the fly for each trajectory's topology (:class:`CVSource`), so that any system size of the
 training chemistry can be reported on. The scores, figures and tables are those of the report
 library, :mod:`latentcv.report`.
+
+With slabs (``--slab``) or nuclei (``--nucleus``), run folders of coexistence systems of ``latentcv
+simulate`` with their per-molecule labels, the report adds its partial-order section
+(:mod:`latentcv.report.partial_order`): how each CV component, global Q6 and the count of
+solid-like molecules read the crystal content of mixed configurations, the bulk phases at each
+temperature (from the ``config.json`` beside a trajectory), and nuclei in a melt, with the targets
+a crystallization CV must meet.
 """
 
 from __future__ import annotations
@@ -27,14 +34,17 @@ from latentcv.commands.evaluate import evaluate_cv
 from latentcv.commands.export import export_run
 from latentcv.cv.basins import HEADS_FILE
 from latentcv.data.features import MolecularTopology
+from latentcv.data.molecule_labels import labels_path, read_molecule_labels
 from latentcv.data.specs import parse_spec
 from latentcv.data.topology import read_topology
 from latentcv.engines.exported import METADATA, ExportedCV, load
 from latentcv.errors import InputError
 from latentcv.nn.bundle import MODEL_FILE
-from latentcv.report.markdown import Q6_NAME, size_section, write_markdown
-from latentcv.report.plots import plot_histograms
-from latentcv.report.q6 import default_cutoff, trajectory_q6
+from latentcv.readers import read_json_object, reading
+from latentcv.report.markdown import Q6_NAME, partial_order_section, size_section, write_markdown
+from latentcv.report.partial_order import analyse
+from latentcv.report.plots import plot_histograms, plot_partial_order
+from latentcv.report.q6 import default_cutoff, molecule_q6
 from latentcv.report.separation import Separation, separation
 from latentcv.report.values import TrajectoryValues, write_values_csv
 
@@ -117,7 +127,8 @@ class ReportConfig:
         ``FILE:LABEL`` per trajectory, labels the crystal or the melt label.
     topologies : list of str
         One topology for all trajectories, or one per trajectory in order; empty: each trajectory
-        file is its own topology (PDB, H5, GRO).
+        file is its own topology (PDB, H5, GRO), or else the ``topology.pdb`` beside it (a run folder
+        of ``latentcv simulate``).
     out : str
         Report folder.
     cv_out : str or None
@@ -134,6 +145,11 @@ class ReportConfig:
         Neighbour-averaged (Lechner-Dellago) q6 instead of the local one.
     bins : int
         Histogram bins for the overlap and the figures.
+    slabs, nuclei : list of str
+        Run folders of coexistence systems (``latentcv simulate --system *-slab`` / ``*-nucleus``:
+        trajectory.dcd, topology.pdb, trajectory.labels.csv), or trajectories with ``topology.pdb``
+        and their labels file beside them. Nuclei need a melt of the same system among them (0
+        crystalline molecules).
     """
 
     cv: str
@@ -148,6 +164,8 @@ class ReportConfig:
     q6_cutoff: float | None = None
     q6_average: bool = False
     bins: int = 50
+    slabs: list[str] = field(default_factory=list)
+    nuclei: list[str] = field(default_factory=list)
 
     def paired_topologies(self) -> list[str]:
         """The topology of each trajectory, in order.
@@ -159,7 +177,7 @@ class ReportConfig:
         """
         n, k = len(self.trajectories), len(self.topologies)
         if k == 0:
-            return [str(parse_spec(t).path) for t in self.trajectories]
+            return [str(_own_topology(parse_spec(t).path)) for t in self.trajectories]
         if k == 1:
             return self.topologies * n
         if k == n:
@@ -210,34 +228,92 @@ def _check(config: ReportConfig) -> None:
             raise InputError(f"no {label} trajectory: give crystal and melt frames (--traj FILE:{label})")
 
 
-def _measure(config: ReportConfig, source: CVSource
-             ) -> tuple[list[TrajectoryValues], list[str], dict[int, float], int | None]:
-    """CV and Q6 values of every trajectory; the component names, the Q6 cutoff per size and the
-    CV's training size (None when its metadata does not record it)."""
-    runs, names, cutoffs, training = [], None, {}, None
-    for text, topology in zip(config.trajectories, config.paired_topologies()):
-        spec = parse_spec(text)
-        file_topology, molecular = read_topology(topology)
-        size = molecular.n_molecules
-        cutoff = config.q6_cutoff if config.q6_cutoff is not None else default_cutoff(file_topology)
-        cutoffs[size] = cutoff
-        cv = source.for_topology(topology, file_topology, molecular)
-        cv.check_particles(file_topology.n_atoms)  # before any work: an exported CV serves one system
-        if names is not None and cv.names != names:
-            raise InputError(f"the CVs differ in their components: {names} and {cv.names}")
-        names = cv.names
-        training = cv.metadata.get("training", {}).get("molecules")
-        with tqdm(desc=f"Q6 {spec.path.name}", unit="frame", leave=False) as bar:
-            q6 = trajectory_q6(spec.path, file_topology, molecular, cutoff, config.q6_average, config.stride,
-                               on_frame=bar.update)
-        with tqdm(total=len(q6), desc=f"CV {spec.path.name} ({size} molecules)", unit="frame") as bar:
-            values, _ = evaluate_cv(cv.folder, spec.path, topology, None, stride=config.stride, on_frame=bar.update)
-        if len(q6) == 0:
-            raise InputError(f"{spec.path} has no frames (stride {config.stride})")
-        frames = np.arange(len(q6), dtype=np.int64) * config.stride
-        runs.append(TrajectoryValues(str(spec.path), str(topology), str(spec.label), size, frames, values, q6))
-    assert names is not None
-    return runs, names, cutoffs, training
+@dataclass
+class _Measured:
+    """What :func:`_measure` found: the bulk runs, slabs and nuclei, the CV's component names, the
+    Q6 cutoff per system size and the CV's training size (None when its metadata does not record it)."""
+
+    bulk: list[TrajectoryValues]
+    slabs: list[TrajectoryValues]
+    nuclei: list[TrajectoryValues]
+    names: list[str]
+    cutoffs: dict[int, float]
+    training: int | None
+
+
+def _measure(config: ReportConfig, source: CVSource) -> _Measured:
+    """CV, Q6 and per-molecule q6 values of every trajectory, slab and nucleus."""
+    found = _Measured([], [], [], [], {}, None)
+    inputs = [(parse_spec(text).path, Path(topology), str(parse_spec(text).label), found.bulk)
+              for text, topology in zip(config.trajectories, config.paired_topologies())]
+    for kind, runs, where in (("slab", config.slabs, found.slabs), ("nucleus", config.nuclei, found.nuclei)):
+        inputs += [(*_coexistence_files(run), kind, where) for run in runs]
+    for trajectory, topology, label, where in inputs:
+        where.append(_measure_one(trajectory, topology, label, config, source, found))
+    return found
+
+
+def _measure_one(trajectory: Path, topology: Path, label: str, config: ReportConfig, source: CVSource,
+                 found: _Measured) -> TrajectoryValues:
+    """The values of one trajectory, with the names, cutoffs and training size recorded in ``found``."""
+    file_topology, molecular = read_topology(topology)
+    size = molecular.n_molecules
+    cutoff = config.q6_cutoff if config.q6_cutoff is not None else default_cutoff(file_topology)
+    found.cutoffs[size] = cutoff
+    cv = source.for_topology(topology, file_topology, molecular)
+    cv.check_particles(file_topology.n_atoms)  # before any work: an exported CV serves one system
+    if found.names and cv.names != found.names:
+        raise InputError(f"the CVs differ in their components: {found.names} and {cv.names}")
+    found.names = cv.names
+    found.training = cv.metadata.get("training", {}).get("molecules")
+    crystalline = None
+    if label in ("slab", "nucleus"):
+        names = read_molecule_labels(labels_path(trajectory), size)
+        crystalline = sum(name == config.crystal_label for name in names)
+    with tqdm(desc=f"Q6 {trajectory.name}", unit="frame", leave=False) as bar:
+        local, averaged = molecule_q6(trajectory, file_topology, molecular, cutoff, config.stride, on_frame=bar.update)
+    with tqdm(total=len(local), desc=f"CV {trajectory.name} ({size} molecules)", unit="frame") as bar:
+        values, _ = evaluate_cv(cv.folder, trajectory, topology, None, stride=config.stride, on_frame=bar.update)
+    if len(local) == 0:
+        raise InputError(f"{trajectory} has no frames (stride {config.stride})")
+    frames = np.arange(len(local), dtype=np.int64) * config.stride
+    q6 = (averaged if config.q6_average else local).mean(axis=1)
+    return TrajectoryValues(str(trajectory), str(topology), label, size, frames, values, q6, averaged,
+                            _temperature(trajectory), crystalline)
+
+
+def _own_topology(trajectory: Path) -> Path:
+    """A trajectory's own topology: the file itself when it carries one, else the ``topology.pdb``
+    beside it when there is one (a ``latentcv simulate`` folder)."""
+    beside = trajectory.parent / "topology.pdb"
+    if trajectory.suffix.lower() in (".pdb", ".h5", ".gro", ".cif") or not beside.is_file():
+        return trajectory
+    return beside
+
+
+def _coexistence_files(run: str) -> tuple[Path, Path]:
+    """The trajectory and topology of a coexistence run: a ``latentcv simulate`` folder, or a
+    trajectory with ``topology.pdb`` beside it; its labels file must be there too."""
+    path = Path(run)
+    trajectory = path / "trajectory.dcd" if path.is_dir() else path
+    topology = trajectory.parent / "topology.pdb"
+    for needed in (trajectory, topology, labels_path(trajectory)):
+        if not needed.is_file():
+            raise InputError(f"{run} is not a coexistence run: {needed} is missing (a `latentcv simulate --system "
+                             "*-slab` or `*-nucleus` folder holds trajectory.dcd, topology.pdb and "
+                             "trajectory.labels.csv)")
+    return trajectory, topology
+
+
+def _temperature(trajectory: Path) -> float | None:
+    """The temperature (K) of the ``latentcv simulate`` run that wrote ``trajectory``, from the
+    ``config.json`` beside it; None without one."""
+    config = trajectory.parent / "config.json"
+    if not config.is_file():
+        return None
+    saved = read_json_object(config, "run config.json of `latentcv simulate`")
+    with reading(config, "run config.json of `latentcv simulate`"):
+        return None if saved.get("temperature") is None else float(saved["temperature"])
 
 
 def _column(run: TrajectoryValues, name: str, names: Sequence[str]) -> np.ndarray:
@@ -295,16 +371,26 @@ def run_report(config: ReportConfig) -> ReportResult:
         raise InputError(f"cannot create {out}: {err.strerror or err}") from None
     write_text_atomic(out / CONFIG_FILE, json.dumps(asdict(config), indent=1))
     source = CVSource(config.cv, config.cv_out or out / "cv", config.heads)
-    runs, names, cutoffs, training = _measure(config, source)
+    found = _measure(config, source)
+    runs, names, cutoffs, training = found.bulk, found.names, found.cutoffs, found.training
     scores, samples = _score(runs, names, config)
 
-    write_values_csv(out / "values.csv", runs, names)
+    write_values_csv(out / "values.csv", [*runs, *found.slabs, *found.nuclei], names)
     labels = (config.crystal_label, config.melt_label)
     sections = []
     for size, per_quantity in scores.items():
         figure = f"hist_{size}.png"
         plot_histograms(out / figure, f"{size} molecules", samples[size], per_quantity, labels, config.bins)
         sections.append(size_section(size, per_quantity, figure, training, *labels))
+    partial = None
+    if found.slabs or found.nuclei:
+        fisher = {size: {name: s.fisher for name, s in per_quantity.items()} for size, per_quantity in scores.items()}
+        try:
+            partial = analyse(runs, found.slabs, found.nuclei, names, *labels, fisher)
+        except ValueError as err:  # too few slab fractions, nuclei without their melt
+            raise InputError(f"the partial-order section: {err}") from None
+        plot_partial_order(out / "partial_order.png", partial)
+        sections.append(partial_order_section(partial, "partial_order.png"))
     variant = "neighbour-averaged q6 (Lechner-Dellago)" if config.q6_average else "local q6"
     if len(set(cutoffs.values())) == 1:
         cut = f"{next(iter(cutoffs.values())):g} nm"
@@ -325,5 +411,7 @@ def run_report(config: ReportConfig) -> ReportResult:
                               "quantities": {name: s.as_dict() for name, s in per_quantity.items()}}
                   for size, per_quantity in scores.items()},
     }
+    if partial is not None:
+        report["partial_order"] = partial
     write_text_atomic(out / "report.json", json.dumps(report, indent=1))
     return ReportResult(out, [*names, Q6_NAME], scores, training)

@@ -3,7 +3,9 @@
 A run folder holds ``config.json`` (the settings), ``topology.pdb`` (the first production frame),
 ``system.xml`` (the OpenMM System, barostat included), ``trajectory.dcd`` (one frame per
 ``frame_ps``), ``log.csv`` (time ps, temperature K, density g/cm3, potential energy kJ/mol) and
-``state.xml`` (positions, velocities, box and time of the last frame, for restarts).
+``state.xml`` (positions, velocities, box and time of the last frame, for restarts). A coexistence
+system (a crystal slab or nucleus in its melt) also gets ``trajectory.labels.csv``, which molecules
+were kept crystalline (:mod:`latentcv.data.molecule_labels`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from latentcv.engines.openmm.simulation import (
     TIMESTEP_PS, add_barostat, create_system, degrees_of_freedom, density_g_cm3, make_simulation, minimise, ns_per_day,
     total_mass,
 )
+from latentcv.data.molecule_labels import labels_path
+from latentcv.engines.openmm.prepare import coexistence_structure, write_coexistence_labels
 from latentcv.errors import InputError
 from latentcv.readers import read_json_object, read_openmm_xml, reading
-from latentcv.systems.registry import get_system
+from latentcv.systems.coexistence import Coexistence
+from latentcv.systems.registry import coexistence_options, get_system
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,10 @@ class RunConfig:
         Seed of the builder, the velocities, the integrator and the barostat.
     platform : str
         OpenMM platform name or ``auto``; not part of what must match on resume.
+    crystal_fraction, crystal_molecules : float or int, optional
+        A coexistence system's crystal content: a fraction, or a number of molecules.
+    axis : str, optional
+        A slab's normal, ``x``, ``y`` or ``z`` (default ``z``, the builder's longest edge).
     """
 
     system: str
@@ -71,10 +80,17 @@ class RunConfig:
     frame_ps: float = 1.0
     seed: int = 1
     platform: str = "auto"
+    crystal_fraction: float | None = None
+    crystal_molecules: int | None = None
+    axis: str | None = None
+
+    def coexistence(self) -> Coexistence | None:
+        """What stays crystalline, for a coexistence system; None for the others."""
+        return coexistence_options(self.system, self.crystal_fraction, self.crystal_molecules, self.axis)
 
     def validate(self) -> None:
         """Raise :class:`InputError` for a setting that cannot run."""
-        get_system(self.system)
+        self.coexistence()
         if self.molecules < 1:
             raise InputError(f"molecules must be at least 1, got {self.molecules}")
         for name in ("temperature", "pressure", "ps", "frame_ps"):
@@ -174,9 +190,19 @@ class _Recorder:
 def _start(config: RunConfig, files: RunFiles) -> app.Simulation:
     """Build, minimise and equilibrate a new run; write its config, system and topology."""
     kind = get_system(config.system)
-    structure = starting_structure(kind, config.molecules, config.seed, config.platform)
+    coexistence = config.coexistence()
+    if coexistence is None:
+        structure = starting_structure(kind, config.molecules, config.seed, config.platform)
+        anisotropic, only_axis = kind.crystal, None
+    else:
+        structure, crystalline = coexistence_structure(kind, config.molecules, coexistence, config.temperature,
+                                                       config.seed, config.platform)
+        write_coexistence_labels(labels_path(files.trajectory), kind, coexistence, crystalline, config.temperature)
+        anisotropic = bool(crystalline.all())
+        partial = kind.coexistence == "slab" and crystalline.any() and not crystalline.all()
+        only_axis = (2 if coexistence.axis is None else coexistence.axis) if partial else None
     system = create_system(structure, kind.forcefield_file)
-    add_barostat(system, config.temperature, config.pressure, kind.crystal, config.seed)
+    add_barostat(system, config.temperature, config.pressure, anisotropic, config.seed, only_axis)
     simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform)
     minimise(simulation, structure.positions)
     simulation.context.setVelocitiesToTemperature(config.temperature * unit.kelvin, config.seed)

@@ -40,16 +40,27 @@ FIX_POOLING_FRAMES = 64
 
 
 class FrameTensors(torch.utils.data.Dataset):
-    """Frames as ``(positions[n, 3], box[3, 3], label)`` for the encoder's n atoms (nm)."""
+    """Frames as ``(positions[n, 3], box[3, 3], label, crystalline[M])`` for the encoder's n atoms
+    (nm); ``crystalline`` is 1 for crystal molecules, 0 for melt ones, -1 where unknown."""
 
-    def __init__(self, positions: torch.Tensor, boxes: torch.Tensor, labels: torch.Tensor) -> None:
-        self.positions, self.boxes, self.labels = positions, boxes, labels
+    def __init__(self, positions: torch.Tensor, boxes: torch.Tensor, labels: torch.Tensor,
+                 crystalline: torch.Tensor) -> None:
+        self.positions, self.boxes, self.labels, self.crystalline = positions, boxes, labels, crystalline
 
     def __len__(self) -> int:
         return int(self.positions.shape[0])
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.positions[i], self.boxes[i], self.labels[i]
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.positions[i], self.boxes[i], self.labels[i], self.crystalline[i]
+
+
+def crystalline_targets(frames: FrameDataset, crystal_label: str, melt_label: str) -> torch.Tensor:
+    """``[B, M]`` float: 1 for molecules labelled ``crystal_label``, 0 for ``melt_label``, -1 otherwise."""
+    targets = torch.full(frames.molecule_labels.shape, -1.0)
+    for value, name in ((1.0, crystal_label), (0.0, melt_label)):
+        if name in frames.label_names:
+            targets[frames.molecule_labels == frames.label_names.index(name)] = value
+    return targets
 
 
 @dataclass
@@ -70,7 +81,8 @@ class TrainSummary:
 
 
 def split_frames(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Training and held-out frame indices, stratified by label (every label in both when it can)."""
+    """Training and held-out frame indices, stratified by ``labels`` (any grouping of the frames:
+    every group in both when it can)."""
     generator = torch.Generator().manual_seed(seed)
     train, valid = [], []
     for value in labels.unique():
@@ -86,7 +98,8 @@ def split_frames(labels: torch.Tensor, fraction: float, seed: int) -> tuple[torc
 def _stage(model: HierarchicalAutoencoder, name: str, run_dir: Path, data: tuple[FrameTensors, FrameTensors],
            settings: Settings, epochs: int, resume: bool, verbose: bool) -> Path:
     """Run one training stage in ``run_dir`` (skipped when already done) and load its best weights."""
-    model.set_stage(name, freeze_stage_one=settings.stages.freeze_stage_one and settings.stages.molecule_epochs > 0)
+    model.set_stage(name, freeze_stage_one=settings.stages.freeze_stage_one and settings.stages.molecule_epochs > 0,
+                    fine_tune=settings.stages.crystallinity_fine_tune)
     done = run_dir / STAGE_DONE
     if not done.is_file():
         log.info("stage '%s': %d epochs in %s", name, epochs, run_dir)
@@ -149,9 +162,11 @@ def train_model(
     use_charges = settings.stages.use_charges
     inputs = encoder_inputs(frames.molecular, use_charges)
     positions = frames.positions.index_select(1, inputs.atoms)
-    train_idx, valid_idx = split_frames(frames.labels, settings.stages.valid_fraction, settings.train.seed)
-    data = (FrameTensors(positions[train_idx], frames.boxes[train_idx], frames.labels[train_idx]),
-            FrameTensors(positions[valid_idx], frames.boxes[valid_idx], frames.labels[valid_idx]))
+    # stratified by trajectory (each has one frame label), so that every phase and temperature is held out
+    train_idx, valid_idx = split_frames(frames.source_index, settings.stages.valid_fraction, settings.train.seed)
+    crystalline = crystalline_targets(frames, settings.stages.crystal_label, settings.stages.melt_label)
+    data = tuple(FrameTensors(positions[k], frames.boxes[k], frames.labels[k], crystalline[k])
+                 for k in (train_idx, valid_idx))
     log.info("%d frames of %d molecules (%d training, %d held out); labels: %s", len(frames),
              frames.molecular.n_molecules, len(train_idx), len(valid_idx), frames.label_names or "none")
 
@@ -163,6 +178,12 @@ def train_model(
     if settings.stages.molecule_epochs > 0:
         _stage(model, "molecule", run / "molecule", data, settings, settings.stages.molecule_epochs, resume, verbose)
     _stage(model, "configuration", run, data, settings, settings.train.epochs, resume, verbose)
+    if settings.stages.crystallinity_epochs > 0:
+        if not bool((crystalline >= 0).any()):
+            raise InputError(f"the crystallinity stage needs molecules labelled {settings.stages.crystal_label!r} or "
+                             f"{settings.stages.melt_label!r} (FILE:LABEL, or a labels file beside a trajectory)")
+        _stage(model, "crystallinity", run / "crystallinity", data, settings, settings.stages.crystallinity_epochs,
+               resume, verbose)
     if not DistributedContext.from_env().is_main:
         return TrainSummary(run, run / MODEL_FILE, {})
     return _finish(model.encoder.cpu(), frames, positions, train_idx, valid_idx, use_charges, run, verbose)

@@ -24,7 +24,14 @@ import numpy as np
 import torch
 
 from latentcv.atomic import write_text_atomic
-from latentcv.cv.heads import BiasNet, CrystalCount, LatentDistance, LatentProgress
+from latentcv.cv.heads import (
+    BiasNet,
+    CrystalCount,
+    CrystalFraction,
+    CrystallinityCount,
+    LatentDistance,
+    LatentProgress,
+)
 from latentcv.cv.stats import ComponentStats
 from latentcv.errors import InputError
 from latentcv.readers import read_json_object, reading
@@ -40,6 +47,11 @@ MEANINGS = {"progress": "0 at the melt basin, 1 at the crystal basin (projection
             "distance": "latent distance of z to the crystal basin centre",
             "crystal_count": "smooth number of molecules whose latent lies in the crystal basin",
             "bias_energy": "bias energy in kJ/mol, -f (F - min F) of a PMF estimate fitted by a network on z"}
+#: What the components mean for an encoder with the per-molecule crystallinity readout, where they differ.
+CRYSTALLINITY_MEANINGS = {
+    "progress": "mean per-molecule crystallinity p_i: 0 in the melt, 1 in the crystal, the crystal fraction between",
+    "crystal_count": "smooth number of crystal-like molecules, the sum of the per-molecule crystallinities p_i",
+}
 
 
 @dataclass
@@ -63,6 +75,9 @@ class Basins:
     bias_net : dict, optional
         The fitted ``bias_net`` head (``net``: :meth:`BiasNet.to_dict`; ``pmf``: source, components,
         fraction, fit errors in kJ/mol); None without a PMF.
+    crystallinity : bool
+        The encoder has the per-molecule crystallinity readout p_i: ``progress`` is the mean of p_i
+        and ``crystal_count`` their sum (the h-space centre, radius and width are then unused).
     """
 
     method: str
@@ -75,15 +90,19 @@ class Basins:
     melt_label: str
     stats: dict[str, list[dict]]
     bias_net: dict | None = None
+    crystallinity: bool = False
 
     def head(self, name: str) -> torch.nn.Module:
         """The CV head ``progress``, ``distance``, ``crystal_count`` or (when fitted) ``bias_net``."""
         if name == "progress":
-            return LatentProgress(torch.tensor(self.melt), torch.tensor(self.crystal))
+            kind = CrystalFraction if self.crystallinity else LatentProgress
+            return kind(torch.tensor(self.melt), torch.tensor(self.crystal))
         if name == "distance":
             separation = float(np.linalg.norm(np.subtract(self.crystal, self.melt)))
             return LatentDistance(torch.tensor(self.crystal), separation)
         if name == "crystal_count":
+            if self.crystallinity:
+                return CrystallinityCount()
             return CrystalCount(torch.tensor(self.h_crystal), self.count_radius, self.count_width)
         if name == BIAS_HEAD:
             if self.bias_net is None:
@@ -97,9 +116,22 @@ class Basins:
             raise InputError(f"no statistics for CV head {name!r}; rerun `latentcv cluster`")
         return [ComponentStats(**s) for s in self.stats[name]]
 
+    def meaning(self, component: str) -> str:
+        """What CV component ``component`` measures (for the metadata and plumed.dat)."""
+        return (CRYSTALLINITY_MEANINGS if self.crystallinity else {}).get(component, MEANINGS[component])
+
+    def z_only(self) -> list[str]:
+        """The CV components that are functions of z alone (:data:`Z_COMPONENTS`; ``progress`` is
+        not, with the crystallinity readout)."""
+        return [c for c in Z_COMPONENTS if not (self.crystallinity and c == "progress")]
+
     def z_components(self, components: list[str], z: np.ndarray) -> np.ndarray:
-        """CV ``components`` (of :data:`Z_COMPONENTS`) at latents ``z[K, latent_dim]``; shape
+        """CV ``components`` (of :meth:`z_only`) at latents ``z[K, latent_dim]``; shape
         ``[K, len(components)]``."""
+        wrong = [c for c in components if c not in self.z_only()]
+        if wrong:
+            raise InputError(f"{', '.join(wrong)} of this model is not a function of z alone: bias_net takes a PMF on "
+                             f"{', '.join(self.z_only())}")
         empty = torch.zeros(0, dtype=torch.float64)
         zt = torch.tensor(z, dtype=torch.float64)
         columns = []

@@ -1,6 +1,8 @@
 """CV heads: smooth functions of the latents.
 
-Each head maps the encoder's output for one frame to CV values ``[n_cv]``; there is no argmin,
+Each head maps the encoder's output for one frame, ``z[latent_dim]``, ``h[M, node_dim]`` and, for
+an encoder with the crystallinity readout, the logits of the per-molecule crystallinity p_i
+(``crystallinity[M]``, :mod:`latentcv.nn.crystallinity`), to CV values ``[n_cv]``; there is no argmin,
 argmax or rounding, and the only non-smooth function, a Euclidean norm, is softened as
 ``sqrt(|x|² + ε²)`` so that every head has continuous derivatives everywhere. ε is a small
 fraction (:data:`SOFT_NORM_FRACTION`) of the head's own length scale (basin separation, count
@@ -8,6 +10,7 @@ radius), since latent spaces have no natural unit.
 """
 
 from __future__ import annotations
+
 
 import torch
 from torch import Tensor
@@ -41,7 +44,7 @@ class LatentDistance(torch.nn.Module):
         self.register_buffer("centre", centre.detach().clone().float())
         self.eps = SOFT_NORM_FRACTION * scale
 
-    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
         return soft_norm(z - self.centre.to(z.dtype), self.eps).reshape(1)
 
@@ -70,13 +73,48 @@ class LatentProgress(torch.nn.Module):
         self.register_buffer("direction", axis)
         self.eps = SOFT_NORM_FRACTION * length2**0.5
 
-    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[2]``: progress and off-axis distance."""
+        return self.on_axis(z)
+
+    def on_axis(self, z: Tensor) -> Tensor:
+        """``[2]``: the projection s of z on the melt-crystal axis and the soft distance from it."""
         rel = z - self.melt.to(z.dtype)
         s = (rel * self.axis.to(z.dtype)).sum()
         off = rel - s * self.direction.to(z.dtype)
         length = torch.sqrt((self.direction * self.direction).sum()).to(z.dtype)
         return torch.stack([s, soft_norm(off, self.eps) / length])
+
+
+class CrystalFraction(LatentProgress):
+    """``progress`` of an encoder with the crystallinity readout: the mean of p_i over the molecules,
+    0 in the melt and 1 in the crystal, linear in the crystal fraction of a mixed configuration; and,
+    as a second component, :class:`LatentProgress`'s distance of z from the melt-crystal axis.
+
+    Parameters
+    ----------
+    melt, crystal : Tensor[latent_dim]
+        Basin centres of z (for the second component).
+    """
+
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]``, ``crystallinity[M]`` logits to ``[2]``."""
+        if crystallinity is None or crystallinity.numel() != h.shape[0]:
+            raise RuntimeError("this progress CV reads the encoder's per-molecule crystallinity, which it has not")
+        return torch.stack([torch.sigmoid(crystallinity).mean(), self.on_axis(z)[1]])
+
+
+class CrystallinityCount(torch.nn.Module):
+    """``crystal_count`` of an encoder with the crystallinity readout: Σ_i p_i, the smooth number
+    of crystal-like molecules (extensive: one molecule counts up to 1)."""
+
+    names = ["crystal_count"]
+
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
+        """``z[latent_dim]``, ``h[M, node_dim]``, ``crystallinity[M]`` logits to ``[1]``."""
+        if crystallinity is None or crystallinity.numel() != h.shape[0]:
+            raise RuntimeError("this crystal count reads the encoder's per-molecule crystallinity, which it has not")
+        return torch.sigmoid(crystallinity).sum().reshape(1)
 
 
 class CrystalCount(torch.nn.Module):
@@ -104,7 +142,7 @@ class CrystalCount(torch.nn.Module):
         self.width = width
         self.eps = SOFT_NORM_FRACTION * radius
 
-    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]``."""
         d = soft_norm(h - self.centre.to(h.dtype), self.eps)
         return torch.sigmoid((self.radius - d) / self.width).sum().reshape(1)
@@ -145,7 +183,7 @@ class BiasNet(torch.nn.Module):
         self.energy_scale = float(energy_scale)
         self.energy_shift = float(energy_shift)
 
-    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[1]`` kJ/mol."""
         return self.energies(z.unsqueeze(0))
 
@@ -188,6 +226,6 @@ class CombinedHeads(torch.nn.Module):
         self.heads = torch.nn.ModuleList(heads)
         self.names: list[str] = [n for head in heads for n in head.names]
 
-    def forward(self, z: Tensor, h: Tensor) -> Tensor:
+    def forward(self, z: Tensor, h: Tensor, crystallinity: Tensor | None = None) -> Tensor:
         """``z[latent_dim]``, ``h[M, node_dim]`` to ``[n_cv]``, the heads' components concatenated."""
-        return torch.cat([head(z, h) for head in self.heads])
+        return torch.cat([head(z, h, crystallinity) for head in self.heads])

@@ -41,4 +41,4 @@ class LatentCV(torch.nn.Module):
 
     def forward(self, positions: Tensor, boxvectors: Tensor) -> Tensor:
         out = self.encoder(positions.unsqueeze(0), boxvectors.unsqueeze(0))
-        return self.head(out.z[0], out.h)
+        return self.head(out.z[0], out.h, out.crystallinity)

@@ -13,7 +13,7 @@ import torch
 from latentcv.atomic import atomic_file
 from latentcv.paths import cache_root
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 """Bumped whenever the cached content or its preprocessing changes."""
 
 

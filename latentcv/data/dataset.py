@@ -1,4 +1,10 @@
-"""Frames of one topology from several labelled trajectories, preprocessed and cached on disk."""
+"""Frames of one topology from several labelled trajectories, preprocessed and cached on disk.
+
+Labels come at two levels. A trajectory given as ``FILE:LABEL`` labels every frame, and every
+molecule of it, with ``LABEL``. A trajectory with a per-molecule labels file beside it
+(``NAME.labels.csv``, :mod:`latentcv.data.molecule_labels`: a coexistence configuration) labels its
+molecules from the file, in every frame, and its frames only when ``FILE:LABEL`` says so too.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import torch
 from latentcv.data.cache import cache_key, default_cache_dir, load_cached, save_cached
 from latentcv.data.checks import check_molecules_fit
 from latentcv.data.features import MolecularTopology
+from latentcv.data.molecule_labels import labels_path, read_molecule_labels
 from latentcv.data.reading import DEFAULT_CHUNK, FrameChunk, iter_frames
 from latentcv.data.specs import TrajectorySpec, parse_spec
 from latentcv.data.topology import read_topology
@@ -35,13 +42,15 @@ class FrameDataset:
     labels : torch.Tensor
         Shape ``(B,)``, int64 index into ``label_names``; -1 for frames without a label.
     label_names : list of str
-        Labels in order of first appearance.
+        Labels in order of first appearance (frame labels first, then those of labels files).
     sources : list of str
         Trajectory file of each ``source_index`` value.
     source_index : torch.Tensor
         Shape ``(B,)``, int64, trajectory of each frame.
     frame_index : torch.Tensor
         Shape ``(B,)``, int64, frame number in its trajectory.
+    molecule_labels : torch.Tensor
+        Shape ``(B, M)``, int64 index into ``label_names`` of each molecule; -1 where unknown.
     """
 
     molecular: MolecularTopology
@@ -52,6 +61,7 @@ class FrameDataset:
     sources: list[str]
     source_index: torch.Tensor
     frame_index: torch.Tensor
+    molecule_labels: torch.Tensor
 
     def __len__(self) -> int:
         """Number of frames ``B``."""
@@ -66,6 +76,7 @@ class FrameDataset:
             labels=self.labels[index],
             source_index=self.source_index[index],
             frame_index=self.frame_index[index],
+            molecule_labels=self.molecule_labels[index],
         )
 
 
@@ -168,7 +179,8 @@ def load_dataset(
     for spec in specs:
         if not spec.path.is_file():
             raise InputError(f"trajectory file not found: {spec.path}")
-    inputs = [spec.path for spec in specs] + [Path(topology)]
+    label_files = [labels_path(spec.path) for spec in specs if labels_path(spec.path).is_file()]
+    inputs = [spec.path for spec in specs] + label_files + [Path(topology)]
     inputs += [] if system_xml is None else [Path(system_xml)]
     options = {
         "labels": [spec.label for spec in specs],
@@ -204,9 +216,16 @@ def _read_frames(
     """Read, prepare and concatenate the frames of every trajectory (the cached content)."""
     atoms = None if selection is None else molecular.source_atoms.numpy()
     label_names = list(dict.fromkeys(s.label for s in specs if s.label is not None))
-    positions, boxes, labels, source_index, frame_index = [], [], [], [], []
+    per_molecule = {}
+    for spec in specs:
+        if labels_path(spec.path).is_file():
+            names = read_molecule_labels(labels_path(spec.path), molecular.n_molecules)
+            label_names += [n for n in dict.fromkeys(names) if n not in label_names]
+            per_molecule[spec.path] = torch.tensor([label_names.index(n) for n in names], dtype=torch.long)
+    positions, boxes, labels, source_index, frame_index, molecule_labels = [], [], [], [], [], []
     for k, spec in enumerate(specs):
         label = -1 if spec.label is None else label_names.index(spec.label)
+        molecules = per_molecule.get(spec.path, torch.full((molecular.n_molecules,), label, dtype=torch.long))
         for piece in iter_frames(spec.path, file_topology, atoms, start, stop, stride, chunk):
             xyz, box = prepare_chunk(piece, molecular, spec.path, periodic)
             positions.append(xyz)
@@ -214,6 +233,7 @@ def _read_frames(
             labels.append(torch.full((len(xyz),), label, dtype=torch.long))
             source_index.append(torch.full((len(xyz),), k, dtype=torch.long))
             frame_index.append(torch.from_numpy(piece.frames))
+            molecule_labels.append(molecules.expand(len(xyz), -1))
     if not positions:
         raise InputError(
             f"no frames in the trajectories for start={start} stop={stop} stride={stride}"
@@ -226,4 +246,5 @@ def _read_frames(
         "sources": [str(spec.path) for spec in specs],
         "source_index": torch.cat(source_index),
         "frame_index": torch.cat(frame_index),
+        "molecule_labels": torch.cat(molecule_labels),
     }

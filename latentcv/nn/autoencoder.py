@@ -10,12 +10,16 @@ information:
   molecule pairs of the same frame (mostly non-neighbours, target w = 0);
 - ``intra``: each bond length, decoded from the pooled molecule node and the two atoms' feature
   embeddings (trains stage 1 and the pooling: the molecule autoencoder);
-- ``kl``: the VAE term when ``variational``; ``aux``: the pooling's own loss (DiffPool's).
+- ``kl``: the VAE term when ``variational``; ``aux``: the pooling's own loss (DiffPool's);
+- ``crystallinity``: the binary cross-entropy of the per-molecule crystallinity p_i
+  (:mod:`latentcv.nn.crystallinity`) against per-molecule phase labels (1 crystal, 0 melt).
 
-Two-stage training (``stage``): ``molecule`` optimises intra + aux and runs only stage 1, pooling
+Staged training (``stage``): ``molecule`` optimises intra + aux and runs only stage 1, pooling
 and lift (no molecular graph); ``configuration`` optimises everything else (stage-1 modules frozen
 or fine-tuned, chosen by the caller), optionally on latents averaged over ``views``
-symmetry-equivalent views of each frame (:mod:`latentcv.nn.views`).
+symmetry-equivalent views of each frame (:mod:`latentcv.nn.views`); ``crystallinity`` then fits
+the crystallinity readout, and with ``fine_tune`` the configuration stage's modules too, on the
+crystallinity term plus the configuration stage's loss (which keeps the latents what they encode).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from latentcv.nn.mlp import mlp
 from latentcv.nn.radial import GaussianBasis
 from latentcv.nn.views import ViewAveragedEncoder
 
-STAGES = ("molecule", "configuration")
+STAGES = ("molecule", "configuration", "crystallinity")
 
 
 @dataclass
@@ -46,6 +50,7 @@ class LossWeights:
     intra: float = 1.0
     kl: float = 1e-3
     aux: float = 0.1
+    crystallinity: float = 1.0
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -96,29 +101,36 @@ class HierarchicalAutoencoder(torch.nn.Module):
         self.global_head = mlp([c.latent_dim, c.node_dim, profile_bins])
         self.bond_head = mlp([c.atom_dim + c.node_dim, c.atom_dim, 1])
         self.logvar_head = mlp([c.latent_dim, c.latent_dim, c.latent_dim]) if variational else None
+        self.fine_tune = False
 
-    def set_stage(self, stage: str, freeze_stage_one: bool = True) -> None:
+    def set_stage(self, stage: str, freeze_stage_one: bool = True, fine_tune: bool = False) -> None:
         """Select a training stage's loss and its trainable parameters.
 
         ``molecule`` trains stage 1, the pooling and the bond decoder only. ``configuration``
-        trains the rest, and stage 1 and the pooling too unless ``freeze_stage_one``; the bond
-        decoder is not part of its loss and stays frozen (DDP needs every trained parameter used).
+        trains the rest but the crystallinity readout, and stage 1 and the pooling too unless
+        ``freeze_stage_one``; the bond decoder is not part of its loss and stays frozen (DDP needs
+        every trained parameter used). ``crystallinity`` trains the crystallinity readout, and with
+        ``fine_tune`` what ``configuration`` trains as well.
         """
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
-        self.stage = stage
         e = self.encoder
+        if stage == "crystallinity" and e.crystallinity is None:
+            raise ValueError("the crystallinity stage needs an encoder with the crystallinity readout")
+        self.stage, self.fine_tune = stage, fine_tune
         molecule_modules = [e.intra, e.pool, e.lift, self.bond_head]
         if stage == "molecule":
             self.requires_grad_(False)
             for module in molecule_modules:
                 module.requires_grad_(True)
-        else:
-            self.requires_grad_(True)
-            self.bond_head.requires_grad_(False)
-            if freeze_stage_one:
-                e.intra.requires_grad_(False)
-                e.pool.requires_grad_(False)
+            return
+        self.requires_grad_(stage == "configuration" or fine_tune)
+        self.bond_head.requires_grad_(False)
+        if freeze_stage_one:
+            e.intra.requires_grad_(False)
+            e.pool.requires_grad_(False)
+        if e.crystallinity is not None:
+            e.crystallinity.requires_grad_(stage == "crystallinity")
 
     def profiles(self, out: EncoderOutput) -> Tensor:
         """Per-molecule neighbour-distance profiles ``[B M, bins]`` (targets)."""
@@ -171,6 +183,19 @@ class HierarchicalAutoencoder(torch.nn.Module):
             return {"intra": intra, "aux": m.aux_loss, "loss": w.intra * intra + w.aux * m.aux_loss}
 
         out = self.encode(positions, box)
+        if self.stage == "crystallinity":
+            target = batch[3].reshape(-1).to(out.crystallinity.dtype)
+            known = target >= 0
+            term = F.binary_cross_entropy_with_logits(out.crystallinity[known], target[known])
+            terms = self._configuration_terms(out, positions, box) if self.fine_tune else {"loss": term * 0.0}
+            terms["crystallinity"] = term
+            terms["loss"] = terms["loss"] + w.crystallinity * term
+            return terms
+        return self._configuration_terms(out, positions, box)
+
+    def _configuration_terms(self, out: EncoderOutput, positions: Tensor, box: Tensor) -> dict[str, Tensor]:
+        """The configuration stage's loss terms and their weighted sum (``loss``)."""
+        w = self.weights
         n_frames = positions.shape[0]
         terms = {"intra": self._bond_loss(out.atoms0, out.nodes, out.bond_length, positions), "aux": out.aux_loss}
         target = self.profiles(out)

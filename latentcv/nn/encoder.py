@@ -12,6 +12,7 @@ from torch import Tensor
 
 from latentcv.geometry import VerletPairs, centres_of_whole, gather_rows, make_whole, neighbour_pairs, switch_polynomial
 from latentcv.nn.fixed_bonds import LENGTH_TOLERANCE, bond_classes, canonical_atoms, class_means
+from latentcv.nn.crystallinity import CrystallinityReadout
 from latentcv.nn.intra import IntraMolecularGNN
 from latentcv.nn.orientation import MolecularDirections
 from latentcv.nn.pooling import make_pooling
@@ -43,6 +44,12 @@ class EncoderConfig:
         Gaussians in the expansion of centre distances.
     directions : int
         Learnt direction vectors per molecule for orientation invariants.
+    readout : str
+        How z pools the h_i: ``attention`` (attention and mean pooling, then an MLP) or ``mean``
+        (the mean of a per-molecule MLP of h_i: z of a mixed configuration is then the
+        molecule-weighted mix of its parts' latents).
+    crystallinity : bool
+        Add the per-molecule crystallinity readout p_i (:mod:`latentcv.nn.crystallinity`).
     """
 
     atom_dim: int = 32
@@ -59,6 +66,8 @@ class EncoderConfig:
     switch_on: float = 0.45
     distance_basis: int = 16
     directions: int = 2
+    readout: str = "attention"
+    crystallinity: bool = False
 
     def to_dict(self) -> dict[str, int | float | str]:
         return asdict(self)
@@ -114,7 +123,8 @@ class EncoderOutput(NamedTuple):
     ``frame``: frame of each molecule [B M]; ``aux_loss``: pooling's auxiliary loss (scalar);
     ``graph``: the molecular graph; ``nodes``: pooled molecule nodes before stage 2 [B M, node_dim];
     ``atoms0``: atom embeddings before message passing [B n, atom_dim]; ``bond_length``: [B Nb] nm;
-    ``centres``: molecular centres [B, M, 3] nm.
+    ``centres``: molecular centres [B, M, 3] nm; ``crystallinity``: logits of the per-molecule
+    crystallinity p_i [B M] (:mod:`latentcv.nn.crystallinity`), empty [0] without that readout.
     """
 
     h: Tensor
@@ -126,6 +136,7 @@ class EncoderOutput(NamedTuple):
     atoms0: Tensor
     bond_length: Tensor
     centres: Tensor
+    crystallinity: Tensor
 
 
 @dataclass(frozen=True)
@@ -254,7 +265,8 @@ class HierarchicalEncoder(torch.nn.Module):
         # edge features of a pair seen from its second molecule = edge_reversal @ those seen from the first
         reversal = torch.block_diag(torch.eye(c.distance_basis), self.directions.reversal())
         self.register_buffer("edge_reversal", reversal, persistent=False)
-        self.readout = ConfigurationReadout(c.node_dim, c.latent_dim)
+        self.readout = ConfigurationReadout(c.node_dim, c.latent_dim, c.readout)
+        self.crystallinity = CrystallinityReadout(c.node_dim, c.node_dim) if c.crystallinity else None
         self.pairs = VerletPairs(c.cutoff)  # skin 0 (a search per call) unless set for export
         for name in self.TOPOLOGY_BUFFERS:
             empty = torch.zeros(0, dtype=torch.long) if name in self.INDEX_BUFFERS else torch.zeros(0)
@@ -476,7 +488,10 @@ class HierarchicalEncoder(torch.nn.Module):
             h = layer(h, graph.src, graph.dst, graph.weight, edge_attr)
         frame = _frame_of_rows(n_frames, n_mol, positions.device)
         z = self.readout(h, frame, n_frames)
-        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres)
+        crystallinity = torch.zeros(0, dtype=h.dtype, device=h.device)
+        if self.crystallinity is not None:
+            crystallinity = self.crystallinity(h, graph.src, graph.dst, graph.weight)
+        return EncoderOutput(h, z, frame, aux_loss, graph, nodes, atoms0, bond_length, centres, crystallinity)
 
 
 def _frame_of_rows(n_frames: int, rows: int, device: torch.device) -> Tensor:

@@ -17,9 +17,10 @@ from latentcv.nn.encoder import HierarchicalEncoder
 def encode_frames(encoder: HierarchicalEncoder, positions: torch.Tensor, boxes: torch.Tensor,
                   batch: int = 16, per_molecule: bool = False):  # type: ignore[no-untyped-def]
     """Configuration latents ``z[B, latent_dim]`` of frames ``positions[B, n, 3]``, ``boxes[B, 3, 3]``
-    (nm); with ``per_molecule`` also the molecule latents ``h[B, M, node_dim]``: ``(z, h)``."""
+    (nm); with ``per_molecule`` also the molecule latents ``h[B, M, node_dim]`` and the logits of the
+    per-molecule crystallinity ``c[B, M]`` (``[B, 0]`` without that readout): ``(z, h, c)``."""
     dtype = next(encoder.parameters()).dtype
-    zs, hs = [], []
+    zs, hs, cs = [], [], []
     n_mol = encoder.species.shape[0]
     with torch.no_grad():
         for k in range(0, positions.shape[0], batch):
@@ -27,8 +28,9 @@ def encode_frames(encoder: HierarchicalEncoder, positions: torch.Tensor, boxes: 
             zs.append(out.z)
             if per_molecule:
                 hs.append(out.h.reshape(-1, n_mol, out.h.shape[-1]))
+                cs.append(out.crystallinity.reshape(len(out.z), -1))
     z = torch.cat(zs).numpy()
-    return (z, torch.cat(hs).numpy()) if per_molecule else z
+    return (z, torch.cat(hs).numpy(), torch.cat(cs).numpy()) if per_molecule else z
 
 
 def separation_accuracy(z: np.ndarray, labels: np.ndarray, held_out: np.ndarray) -> float:

@@ -1,9 +1,12 @@
-"""Configuration latent from per-molecule latents: attention pooling plus mean pooling.
+"""Configuration latent from per-molecule latents: attention plus mean pooling, or a plain mean.
 
-The attention weights are a softmax over the molecules of a frame, so a few molecules in a rare
-environment (a small crystalline nucleus in a large melt) can dominate the attention part, while
-the mean part is an intensive average. Both are independent of the number of molecules, so a model
-trained at one size applies at another.
+``attention``: the attention weights are a softmax over the molecules of a frame, so a few
+molecules in a rare environment (a small crystalline nucleus in a large melt) can dominate the
+attention part, while the mean part is an intensive average; an MLP follows the pooling.
+``mean``: z is the mean over molecules of a per-molecule MLP of h_i, so that z of a configuration
+made of parts (a crystal slab in its melt) is the molecule-weighted mix of the parts' latents, and
+any linear function of z is linear in the parts' fractions. Both are independent of the number of
+molecules, so a model trained at one size applies at another.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from torch_geometric.utils import scatter, softmax
 
 from latentcv.nn.mlp import mlp
 
+#: The readouts of z: attention plus mean pooling, or the mean of a per-molecule MLP.
+READOUTS = ("attention", "mean")
+
 
 class ConfigurationReadout(torch.nn.Module):
-    """``z = W [Σ_i a_i h_i, mean_i h_i]`` per frame, with ``a = softmax_i(score(h_i))``.
+    """``z = MLP([Σ_i a_i h_i, mean_i h_i])`` per frame, with ``a = softmax_i(score(h_i))``
+    (``attention``), or ``z = mean_i MLP(h_i)`` (``mean``).
 
     Parameters
     ----------
@@ -24,15 +31,25 @@ class ConfigurationReadout(torch.nn.Module):
         Size of the per-molecule latent h_i.
     latent_dim : int
         Size of the configuration latent z.
+    mode : str
+        ``attention`` or ``mean``.
     """
 
-    def __init__(self, node_dim: int, latent_dim: int) -> None:
+    def __init__(self, node_dim: int, latent_dim: int, mode: str = "attention") -> None:
         super().__init__()
-        self.score = mlp([node_dim, node_dim, 1])
-        self.project = mlp([2 * node_dim, node_dim, latent_dim])
+        if mode not in READOUTS:
+            raise ValueError(f"unknown readout {mode!r}; choose from {', '.join(READOUTS)}")
+        self.mean_only = mode == "mean"
+        self.score = torch.nn.Identity() if self.mean_only else mlp([node_dim, node_dim, 1])
+        self.project = mlp([node_dim if self.mean_only else 2 * node_dim, node_dim, latent_dim])
 
     def forward(self, h: Tensor, frame: Tensor, n_frames: int) -> Tensor:
         """``h[M_total, node_dim]`` with the frame index of each molecule to ``z[n_frames, latent_dim]``."""
+        if self.mean_only:
+            per_molecule = self.project(h)
+            if n_frames == 1:
+                return per_molecule.mean(dim=0, keepdim=True)
+            return scatter(per_molecule, frame, dim=0, dim_size=n_frames, reduce="mean")
         score = self.score(h)
         if n_frames == 1:
             # One frame (an exported CV): both sums as one product over all molecules, a handful of

@@ -20,6 +20,7 @@ from latentcv.errors import InputError
 from latentcv.nn.autoencoder import LossWeights
 from latentcv.nn.encoder import EncoderConfig
 from latentcv.nn.pooling import POOLINGS
+from latentcv.nn.readout import READOUTS
 from latentcv.training.config import TrainConfig, read_config_file, typed_from_dict
 
 SECTIONS = ("model", "loss", "stages", "train")
@@ -45,6 +46,14 @@ class StageSettings:
         Symmetry-equivalent views of each frame whose latents the configuration stage averages
         (Wren-style, :mod:`latentcv.nn.views`; random views in training); 1 is off. Each
         configuration step costs about ``views`` times more; the saved model is the plain encoder.
+    crystallinity_epochs : int
+        Epochs of the crystallinity stage after the configuration stage (needs ``model.crystallinity``):
+        the per-molecule crystallinity p_i fitted to per-molecule labels; 0 skips it.
+    crystallinity_fine_tune : bool
+        In the crystallinity stage, also train the configuration stage's modules (on the
+        crystallinity term plus the configuration loss); else only the readout of p_i.
+    crystal_label, melt_label : str
+        The phase labels that mean p_i = 1 and p_i = 0; molecules with other labels are not fitted.
     """
 
     molecule_epochs: int = 3
@@ -53,6 +62,10 @@ class StageSettings:
     use_charges: bool = False
     valid_fraction: float = 0.2
     views: int = 1
+    crystallinity_epochs: int = 0
+    crystallinity_fine_tune: bool = True
+    crystal_label: str = "crystal"
+    melt_label: str = "melt"
 
 
 @dataclass
@@ -114,6 +127,10 @@ class Settings:
             ("stages.molecule_epochs", s.molecule_epochs >= 0, "non-negative"),
             ("stages.valid_fraction", 0 < s.valid_fraction < 1, "in (0, 1)"),
             ("stages.views", s.views >= 1, "at least 1"),
+            ("model.readout", m.readout in READOUTS, f"one of {', '.join(READOUTS)}"),
+            ("stages.crystallinity_epochs",
+             s.crystallinity_epochs >= 0 and (m.crystallinity or s.crystallinity_epochs == 0),
+             "non-negative, and 0 unless model.crystallinity is true"),
         ]
         for name, ok, expected in rules:
             if not ok:

@@ -136,4 +136,5 @@ class ViewAveragedEncoder(torch.nn.Module):
             out.atoms0[: n_frames * n_atoms],
             out.bond_length[: out.bond_length.shape[0] // v],
             out.centres[:n_frames],
+            out.crystallinity.reshape(v, -1).mean(0) if out.crystallinity.numel() > 0 else out.crystallinity,
         )

@@ -133,3 +133,65 @@ def write_markdown(
         "`report_config.json` (the command's arguments).",
         "",
     ])
+
+
+def _value(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def partial_order_section(result: dict, figure: str | None) -> str:
+    """The Markdown of the partial-order section (:func:`latentcv.report.partial_order.analyse`'s
+    ``result``): slabs, bulk phases by temperature, nuclei, and the targets met or missed."""
+    quantities = result["quantities"]
+    lines = ["## Partial order: mixed configurations and temperatures", "",
+             "Fractions per molecule: `crystal_count`/N and the solid-like count/N (molecules whose neighbour-"
+             f"averaged q6 exceeds {result['threshold']:.3f}, the threshold that best sorts the bulk crystal and melt "
+             "molecules of this report); global Q6 on the scale of the bulk frames' means (melt "
+             f"{result['q6_scale']['melt']:.3f} = 0, crystal {result['q6_scale']['crystal']:.3f} = 1); `progress` "
+             "as it is.", ""]
+    if "slabs" in result:
+        s = result["slabs"]
+        lines += ["### Slabs of known crystal fraction f", "",
+                  f"{len(s['fractions'])} slabs ({', '.join(str(m) for m in sorted(set(s['molecules'])))} molecules"
+                  + (f", {', '.join(f'{t:g}' for t in sorted({t for t in s['temperatures'] if t}))} K" if any(
+                      s["temperatures"]) else "") + "): the mean over each slab's frames against f.", "",
+                  "| quantity | " + " | ".join(f"f = {f:.2f}" for f in s["fractions"]) + " | Spearman | R² of a line "
+                  "| at f = 0 | at f = 1 |",
+                  "|---|" + "---|" * (len(s["fractions"]) + 4)]
+        for q in quantities:
+            fit = s["linearity"][q]
+            ends = f"{_value(fit['at_0'])} | {_value(fit['at_1'])}"
+            lines.append(f"| {q} | " + " | ".join(f"{m:.3f}" for m in s["means"][q])
+                         + f" | {fit['spearman']:.3f} | {fit['r2']:.4f} | {ends} |")
+        lines.append("")
+    lines += ["### Bulk phases by temperature", "",
+              "| phase | molecules | T (K) | frames | " + " | ".join(quantities) + " |",
+              "|---|---|---|---|" + "---|" * len(quantities)]
+    for row in result["bulk"]:
+        t = "–" if row["temperature"] is None else f"{row['temperature']:g}"
+        lines.append(f"| {row['label']} | {row['molecules']} | {t} | {row['frames']} | "
+                     + " | ".join(f"{row['values'][q]['mean']:.3f} ± {row['values'][q]['std']:.3f}" for q in quantities)
+                     + " |")
+    lines.append("")
+    if "nuclei" in result:
+        n = result["nuclei"]
+        lines += [f"### Nuclei in a melt of {n['molecules']} molecules", "",
+                  "Each count's mean over a nucleus's frames minus its mean over the melt's frames (± the spread over "
+                  "the nucleus's frames), against the nucleus size n; σ: the standard deviation of the count over the "
+                  "melt's frames.", ""]
+        sizes = next(iter(n["detection"].values()))["sizes"]
+        lines += ["| count | melt mean ± σ | " + " | ".join(f"n = {k}" for k in sizes) + " | smallest n above 3σ |",
+                  "|---|---|" + "---|" * (len(sizes) + 1)]
+        for q, d in n["detection"].items():
+            lines.append(f"| {q} | {d['melt_mean']:.1f} ± {d['melt_std']:.1f} | "
+                         + " | ".join(f"{e:.1f} ± {s:.1f}" for e, s in zip(d["excess"], d["excess_std"]))
+                         + f" | {d['smallest'] if d['smallest'] is not None else 'none'} |")
+        lines.append("")
+    if figure is not None:
+        lines += [f"![partial order]({figure})", ""]
+    lines += ["### Targets", "", "| target | value | met |", "|---|---|---|"]
+    for t in result["targets"]:
+        value = t["value"] if isinstance(t["value"], int) or t["value"] is None else f"{t['value']:.4g}"
+        lines.append(f"| {t['target']} | {value} | {'yes' if t['met'] else '**no**'} |")
+    lines.append("")
+    return "\n".join(lines)

@@ -58,3 +58,46 @@ def plot_histograms(
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def plot_partial_order(path: str | os.PathLike[str], result: dict) -> None:
+    """Write a PNG of the partial-order section (:func:`latentcv.report.partial_order.analyse`'s
+    ``result``): each quantity's slab means against the crystal fraction with the diagonal, the
+    bulk phases' fractions against temperature, and the nuclei counts' excess over the melt against
+    the nucleus size with the 3σ line."""
+    panels = [p for p in ("slabs", "bulk", "nuclei") if p in result]
+    colour = {q: f"C{k}" for k, q in enumerate(result["quantities"])}
+    fig = Figure(figsize=(4.4 * len(panels), 3.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        if panel == "slabs":
+            f = np.array(result["slabs"]["fractions"])
+            for q in result["quantities"]:
+                r2 = result["slabs"]["linearity"][q]["r2"]
+                ax.plot(f, result["slabs"]["means"][q], "o-", color=colour[q], label=f"{q} (R² {r2:.4f})")
+            ax.plot([0, 1], [0, 1], "k:", linewidth=1, label="f")
+            ax.set_xlabel("crystal fraction f (by construction)")
+            ax.set_ylabel("fraction read")
+            ax.set_title("slabs")
+        elif panel == "bulk":
+            for q in result["quantities"]:
+                for crystal, marker in ((True, "o"), (False, "s")):
+                    rows = [r for r in result["bulk"] if r["crystal"] == crystal and r["temperature"] is not None]
+                    rows.sort(key=lambda r: r["temperature"])
+                    if rows:
+                        ax.plot([r["temperature"] for r in rows], [r["values"][q]["mean"] for r in rows], marker + "-",
+                                color=colour[q], label=q if crystal else None)
+            ax.set_xlabel("temperature (K)")
+            ax.set_ylabel("fraction read (circles crystal, squares melt)")
+            ax.set_title("bulk phases")
+        else:
+            for q, d in result["nuclei"]["detection"].items():
+                ax.errorbar(d["sizes"], d["excess"], yerr=d["excess_std"], marker="o", capsize=3, color=colour[q],
+                            label=q)
+                ax.axhline(3 * d["melt_std"], color=colour[q], linestyle="--", linewidth=1)
+            ax.set_xlabel("nucleus size n (molecules)")
+            ax.set_ylabel("count − melt's (dashed: 3σ of the melt)")
+            ax.set_title(f"nuclei in {result['nuclei']['molecules']} molecules")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

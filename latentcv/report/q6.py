@@ -75,16 +75,15 @@ def frame_q6(centres: np.ndarray, box: np.ndarray, cutoff: float, average: bool 
     return np.nan_to_num(np.asarray(steinhardt.particle_order, dtype=np.float64), nan=0.0)
 
 
-def trajectory_q6(
+def molecule_q6(
     trajectory: str | os.PathLike[str],
     file_topology: md.Topology,
     molecular: MolecularTopology,
     cutoff: float,
-    average: bool = False,
     stride: int = 1,
     on_frame: Callable[[int], object] | None = None,
-) -> np.ndarray:
-    """Mean q6 over molecules for every frame of a trajectory.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local and neighbour-averaged q6 of every molecule in every frame of a trajectory.
 
     Parameters
     ----------
@@ -96,8 +95,6 @@ def trajectory_q6(
         The molecules (from :func:`latentcv.data.topology.read_topology` of the same file).
     cutoff : float
         First-shell neighbour cutoff between molecular centres, nm.
-    average : bool
-        Neighbour-averaged q6 instead of the local one.
     stride : int
         Use every ``stride``-th frame.
     on_frame : callable, optional
@@ -105,8 +102,8 @@ def trajectory_q6(
 
     Returns
     -------
-    np.ndarray
-        Shape ``(F,)``, dimensionless in [0, 1].
+    local, averaged : np.ndarray
+        Shape ``(F, M)`` each, dimensionless in [0, 1].
 
     Raises
     ------
@@ -115,7 +112,7 @@ def trajectory_q6(
     """
     if not cutoff > 0:
         raise InputError(f"the Q6 cutoff must be positive, got {cutoff} nm")
-    values = []
+    local, averaged = [], []
     for chunk in iter_frames(trajectory, file_topology, atoms=molecular.source_atoms.numpy(), stride=stride):
         if chunk.boxes is None:
             raise InputError(f"{trajectory} has no unit cell: Q6 needs periodic frames")
@@ -128,7 +125,24 @@ def trajectory_q6(
         centres = centres_of_mass(positions, boxes, molecular.molecule_index, molecular.reference_atom,
                                   molecular.masses)
         for x, box in zip(centres.numpy(), boxes.numpy()):
-            values.append(frame_q6(x, box, cutoff, average).mean())
+            local.append(frame_q6(x, box, cutoff, average=False))
+            averaged.append(frame_q6(x, box, cutoff, average=True))
             if on_frame is not None:
                 on_frame(1)
-    return np.asarray(values, dtype=np.float64)
+    shape = (-1, molecular.n_molecules)
+    return np.asarray(local, dtype=np.float64).reshape(shape), np.asarray(averaged, dtype=np.float64).reshape(shape)
+
+
+def trajectory_q6(
+    trajectory: str | os.PathLike[str],
+    file_topology: md.Topology,
+    molecular: MolecularTopology,
+    cutoff: float,
+    average: bool = False,
+    stride: int = 1,
+    on_frame: Callable[[int], object] | None = None,
+) -> np.ndarray:
+    """Mean q6 over molecules for every frame of a trajectory (the local or, with ``average``,
+    the neighbour-averaged q6 of :func:`molecule_q6`, same parameters); shape ``(F,)``."""
+    local, averaged = molecule_q6(trajectory, file_topology, molecular, cutoff, stride, on_frame)
+    return (averaged if average else local).mean(axis=1)

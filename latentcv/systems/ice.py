@@ -30,12 +30,12 @@ class _TIP4PIceMolecule(genice2.molecules.Molecule):
         self.name_ = tip4p_ice.RESIDUE_NAME
 
 
-def _ice1h_cell_nm() -> np.ndarray:
+def ice1h_cell_nm() -> np.ndarray:
     """Edge lengths of genice2's orthorhombic ice Ih unit cell, shape (3,), nm."""
     return np.diag(GenIce(safe_import("lattice", "ice1h").Lattice()).cell1.mat).copy()
 
 
-def build_ice(n_molecules: int, seed: int = 0) -> Structure:
+def build_ice(n_molecules: int, seed: int = 0, reps: tuple[int, int, int] | None = None) -> Structure:
     """Proton-disordered ice Ih that obeys the ice rules, in an orthorhombic box.
 
     genice2 places the oxygens on the ice Ih lattice (density 0.92 g/cm3) and orients every molecule
@@ -48,13 +48,16 @@ def build_ice(n_molecules: int, seed: int = 0) -> Structure:
         whose edges all exceed twice the nonbonded cutoff is built, and a log message says which.
     seed : int
         Seed of genice2's random hydrogen-bond network.
+    reps : tuple of int, optional
+        Repetitions of the unit cell along a, b and c, instead of the supercell chosen for
+        ``n_molecules`` (e.g. :func:`latentcv.systems.supercell.choose_slab_supercell`).
 
     Returns
     -------
     Structure
         Residues ``HOH`` with atoms O, H1, H2, M; positions in nm, molecules whole.
     """
-    reps = choose_supercell(n_molecules, MOLECULES_PER_CELL, _ice1h_cell_nm(), MIN_BOX_EDGE_NM)
+    reps = reps or choose_supercell(n_molecules, MOLECULES_PER_CELL, ice1h_cell_nm(), MIN_BOX_EDGE_NM)
     genice_log = logging.getLogger("genice_core.compat")
     level = genice_log.level
     genice_log.setLevel(logging.ERROR)  # genice2 calls genice_core with deprecated argument names

@@ -56,3 +56,44 @@ def choose_supercell(
                 best = key
     assert best is not None
     return best[3]
+
+
+#: The axes of a box by name.
+AXES = ("x", "y", "z")
+
+
+def choose_slab_supercell(
+    n_molecules: int, per_cell: int, cell_nm: np.ndarray, min_edge_nm: float, axis: int
+) -> tuple[int, int, int]:
+    """Repetitions of an orthorhombic cell for a slab: the two edges across ``axis`` as short as
+    ``min_edge_nm`` allows, the edge along ``axis`` as long as ``n_molecules`` asks (the nearest
+    count, and at least as long as the others, so that the slab normal is the longest edge).
+
+    Parameters
+    ----------
+    n_molecules : int
+        Requested number of molecules, at least 1.
+    per_cell : int
+        Molecules per unit cell.
+    cell_nm : numpy.ndarray
+        Unit-cell edge lengths, shape (3,), nm.
+    min_edge_nm : float
+        Smallest allowed supercell edge (nm), e.g. twice the nonbonded cutoff.
+    axis : int
+        0, 1 or 2: the slab normal.
+
+    Returns
+    -------
+    tuple of int
+        The repetitions along a, b and c.
+    """
+    if n_molecules < 1:
+        raise InputError(f"the number of molecules must be at least 1, got {n_molecules}")
+    cell_nm = np.asarray(cell_nm, dtype=float)
+    reps = [max(1, math.ceil(min_edge_nm / length - 1e-9)) for length in cell_nm]
+    across = [k for k in range(3) if k != axis]
+    per_layer = per_cell * reps[across[0]] * reps[across[1]]
+    longest_across = max(cell_nm[k] * reps[k] for k in across)
+    shortest = max(reps[axis], math.ceil(longest_across / cell_nm[axis] - 1e-9))
+    reps[axis] = max(shortest, round(n_molecules / per_layer))
+    return reps[0], reps[1], reps[2]

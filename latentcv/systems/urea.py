@@ -97,7 +97,7 @@ def _add_urea(topology: app.Topology, chain: app.Chain) -> None:
             topology.addBond(atoms[parent], atoms[name])
 
 
-def build_urea_crystal(n_molecules: int) -> Structure:
+def build_urea_crystal(n_molecules: int, reps: tuple[int, int, int] | None = None) -> Structure:
     """A supercell of urea form I (a = 0.5565 nm, c = 0.4684 nm) in an orthorhombic box.
 
     Parameters
@@ -105,6 +105,8 @@ def build_urea_crystal(n_molecules: int) -> Structure:
     n_molecules : int
         Requested number of molecules; the nearest supercell (2 molecules per cell) whose edges all
         exceed twice the nonbonded cutoff is built, and a log message says which.
+    reps : tuple of int, optional
+        Repetitions of the unit cell along a, b and c instead (e.g. a slab's supercell).
 
     Returns
     -------
@@ -112,7 +114,7 @@ def build_urea_crystal(n_molecules: int) -> Structure:
         Residues ``URE`` with atoms C, O, N1, H11, H12, N2, H21, H22; positions in nm, molecules
         whole.
     """
-    reps = choose_supercell(n_molecules, MOLECULES_PER_CELL, CELL_NM, MIN_BOX_EDGE_NM)
+    reps = reps or choose_supercell(n_molecules, MOLECULES_PER_CELL, CELL_NM, MIN_BOX_EDGE_NM)
     cell = unit_cell_molecules()
     shifts = np.array([(i, j, k) for i in range(reps[0]) for j in range(reps[1]) for k in range(reps[2])]) * CELL_NM
     molecules = (shifts[:, None, None, :] + cell[None]).reshape(-1, len(ATOMS), 3)

@@ -38,3 +38,18 @@ def test_equal_scores_attend_like_the_mean() -> None:
     uniform = readout(h, torch.zeros(6, dtype=torch.long), 1)
     expected = readout.project(torch.cat([h.mean(0), h.mean(0)]).unsqueeze(0))
     torch.testing.assert_close(uniform, expected, rtol=0, atol=1e-12)
+
+
+def test_the_mean_readout_mixes_parts_by_their_molecule_counts() -> None:
+    """``readout: mean``: z of a frame made of two parts is the molecule-weighted mean of the parts'
+    latents (any linear CV of z is then linear in the parts' fractions); one frame equals the
+    same frame in a batch."""
+    torch.manual_seed(2)
+    readout = ConfigurationReadout(node_dim=5, latent_dim=3, mode="mean").double()
+    a, b = torch.randn(12, 5, dtype=torch.float64), torch.randn(36, 5, dtype=torch.float64)
+    one = torch.zeros(48, dtype=torch.long)
+    mixed = readout(torch.cat([a, b]), one, 1)
+    z_a, z_b = readout(a, one[:12], 1), readout(b, one[:36], 1)
+    torch.testing.assert_close(mixed, 0.25 * z_a + 0.75 * z_b, rtol=0, atol=1e-12)
+    batch = readout(torch.cat([a, b, b]), torch.arange(3).repeat_interleave(torch.tensor([12, 36, 36])), 3)
+    torch.testing.assert_close(batch[1], z_b[0], rtol=0, atol=1e-12)

@@ -4,11 +4,17 @@ melted by heating the crystal."""
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 from openmm import app, unit
 
+from latentcv.data.molecule_labels import write_molecule_labels
+from latentcv.engines.openmm.coexistence import melt_around
 from latentcv.engines.openmm.simulation import TIMESTEP_PS, create_system, make_simulation, minimise
+from latentcv.errors import InputError
+from latentcv.systems.coexistence import Coexistence, slab_molecules, sphere_molecules
 from latentcv.systems.registry import SystemKind
 from latentcv.systems.structure import Structure
 
@@ -70,3 +76,40 @@ def starting_structure(kind: SystemKind, n_molecules: int, seed: int, platform: 
     if kind.melt_temperature_k is not None:
         structure = melt(structure, kind.forcefield_file, kind.melt_temperature_k, kind.melt_ps, seed, platform)
     return structure
+
+
+def coexistence_structure(kind: SystemKind, n_molecules: int, coexistence: Coexistence, temperature_k: float,
+                          seed: int, platform: str = "auto") -> tuple[Structure, np.ndarray]:
+    """A coexistence system of ``kind`` (``kind.coexistence`` ``slab`` or ``sphere``): the crystal,
+    with the molecules outside the kept slab or nucleus melted around it and the whole quenched to
+    ``temperature_k`` (:func:`latentcv.engines.openmm.coexistence.melt_around`).
+
+    Returns
+    -------
+    structure : Structure
+    crystalline : numpy.ndarray
+        Boolean, shape (M,): the molecules kept crystalline (the per-molecule labels).
+    """
+    if kind.coexistence is None or kind.melt_temperature_k is None:
+        raise InputError(f"{kind.name} is not a coexistence system")
+    axis = 2 if coexistence.axis is None else coexistence.axis
+    if kind.coexistence == "slab":
+        assert kind.build_along is not None
+        crystal = kind.build_along(n_molecules, seed, axis)
+        keep = slab_molecules(crystal, coexistence.count(crystal.n_molecules), axis)
+    else:
+        crystal = kind.build(n_molecules, seed)
+        keep = sphere_molecules(crystal, coexistence.count(crystal.n_molecules))
+    log.info("%s: %s", kind.name, coexistence.describe(kind.coexistence, crystal.n_molecules, int(keep.sum())))
+    structure = melt_around(crystal, kind.forcefield_file, keep, kind.melt_temperature_k, kind.melt_ps,
+                            temperature_k, seed, platform)
+    return structure, keep
+
+
+def write_coexistence_labels(path: str | os.PathLike[str], kind: SystemKind, coexistence: Coexistence,
+                             crystalline: np.ndarray, temperature_k: float) -> Path:
+    """Write a coexistence system's per-molecule labels (``crystal`` for the molecules kept
+    crystalline, ``melt`` for the others) to ``path``, with what was built in a comment."""
+    described = coexistence.describe(kind.coexistence or "", len(crystalline), int(crystalline.sum()))
+    return write_molecule_labels(path, ["crystal" if c else "melt" for c in crystalline],
+                                 f"{kind.name}: {described}, {temperature_k:g} K (by construction)")

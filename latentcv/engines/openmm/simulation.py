@@ -33,14 +33,15 @@ def create_system(structure: Structure, forcefield_file: str) -> openmm.System:
     )
 
 
-def add_barostat(
-    system: openmm.System, temperature_k: float, pressure_bar: float, anisotropic: bool, seed: int
-) -> None:
-    """Add a Monte Carlo barostat: anisotropic (each box edge on its own) for crystals, else isotropic."""
-    if anisotropic:
+def add_barostat(system: openmm.System, temperature_k: float, pressure_bar: float, anisotropic: bool, seed: int,
+                 only_axis: int | None = None) -> None:
+    """Add a Monte Carlo barostat: anisotropic (each box edge on its own) for crystals, else isotropic;
+    with ``only_axis`` (0, 1, 2) only that edge moves (a slab: its crystal keeps its lateral lattice)."""
+    if anisotropic or only_axis is not None:
+        scale = [only_axis is None or only_axis == k for k in range(3)]
         barostat = openmm.MonteCarloAnisotropicBarostat(
             openmm.Vec3(pressure_bar, pressure_bar, pressure_bar) * unit.bar, temperature_k * unit.kelvin,
-            True, True, True, BAROSTAT_INTERVAL,
+            *scale, BAROSTAT_INTERVAL,
         )
     else:
         barostat = openmm.MonteCarloBarostat(pressure_bar * unit.bar, temperature_k * unit.kelvin, BAROSTAT_INTERVAL)

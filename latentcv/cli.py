@@ -423,7 +423,7 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
         description="Well-tempered metadynamics (openmm.app.Metadynamics) with one openmm-torch TorchForce "
         "per biased CV component. Step counts are 2 fs steps. Writes OUT/colvar.csv, log.csv, trajectory.dcd, "
         "bias.npy, fes.npy, grid.npz, fes.png, cv_time.png, config.json, state.xml and checkpoint.pt. "
-        "On GPUs install latentcv with `pip install .[cuda]`.",
+        "On GPUs install latentcv with `pip install -e '.[cuda]'`.",
     )
     p.add_argument("--system-xml", required=True, metavar="FILE", help="OpenMM System XML (simulate's system.xml)")
     p.add_argument("--pdb", required=True, metavar="FILE",

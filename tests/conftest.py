@@ -60,3 +60,49 @@ def ice_run(tmp_path_factory):
     from tests.engines.openmm.metad_setup import make_ice_run
 
     return make_ice_run(tmp_path_factory.mktemp("ice-run"))
+
+
+@pytest.fixture(scope="session")
+def slab_run(tmp_path_factory) -> Path:
+    """A real coexistence run through the project's own `simulate`: 288 TIP4P/Ice molecules, a
+    quarter of them kept as a slab of ice (normal x) while the rest melted for 12 ps at 450 K (the
+    system's own 20 ps, shortened: 8 ps melted it here), quenched to 250 K and released; 3 frames
+    of 0.5 ps. A run folder with ``trajectory.labels.csv``."""
+    from dataclasses import replace
+
+    from latentcv.commands.simulate import RunConfig, simulate
+    from latentcv.systems.registry import SYSTEMS
+
+    out = tmp_path_factory.mktemp("slab") / "slab"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(SYSTEMS, "ice-water-slab", replace(SYSTEMS["ice-water-slab"], melt_ps=12.0))
+        config = RunConfig("ice-water-slab", 288, 250.0, 1.0, 1.0, equilibrate_ps=0.0, frame_ps=0.5, seed=3,
+                           crystal_fraction=0.25, axis="x")
+        simulate(config, out, progress=False)
+    return out
+
+
+#: The small model with the per-molecule crystallinity readout (the fast shipped model's encoder).
+CRYSTALLINITY_MODEL = {
+    "model": {"atom_dim": 16, "node_dim": 16, "latent_dim": 4, "heads": 2, "intra_layers": 1, "inter_layers": 1,
+              "pooling": "mean", "distance_basis": 8, "cutoff": 0.41, "switch_on": 0.28, "readout": "mean",
+              "crystallinity": True},
+    "stages": {"molecule_epochs": 1, "crystallinity_epochs": 25},
+    "train": {"epochs": 2, "batch_size": 4, "lr": 2e-3},
+}
+
+
+@pytest.fixture(scope="session")
+def crystallinity_run(phase_runs, slab_run, tmp_path_factory):
+    """A model with the crystallinity readout trained once per session on the phase runs and the
+    slab run's labelled molecules, and clustered: (run folder, TrainSummary)."""
+    from latentcv.commands.cluster import find_basins
+    from latentcv.nn.settings import Settings
+
+    out = tmp_path_factory.mktemp("run") / "crystallinity"
+    summary = latentcv.train([*labelled_trajectories(phase_runs), str(slab_run / "trajectory.dcd")],
+                             phase_runs["crystal"] / "topology.pdb", out, Settings.load(overrides=CRYSTALLINITY_MODEL),
+                             verbose=False)
+    find_basins(out, labelled_trajectories(phase_runs), phase_runs["crystal"] / "topology.pdb",
+                tmp_path_factory.mktemp("crystallinity-cluster"))
+    return out, summary

@@ -51,6 +51,15 @@ def test_cv_cost_dense_and_cell_list(tmp_path):
     assert scaling["ratio"] > 0 and scaling["linear_ratio"] == 2.0
 
 
+def test_cv_compare_of_a_model_with_itself(tmp_path):
+    fast = BENCH.parent / "models" / "ice-water-fast"
+    result = bench_module("cv_compare").main(["--models", str(fast), str(fast), "--molecules", "64", "--rounds", "2",
+                                              "--calls", "2", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "cv_compare.json").read_text())  # the numbers, with the machine beside them
+    assert {key: saved[key] for key in result} == result
+    assert result["molecules"] == 288 and result["ratio"] > 0 and len(result["rows"]) == 2
+
+
 def test_md_overhead_with_and_without_mts(tmp_path):
     bench_module("md_overhead").main(["--platform", "CPU", "--molecules", "64", "--steps", "8", "--rounds", "2",
                                       "--warmup", "2", "--mts", "1", "2", "--out", str(tmp_path)])

@@ -142,8 +142,12 @@ def train_model(
         OpenMM System XML (masses, charges, virtual sites).
     resume : bool
         Continue an interrupted run in ``out``.
-    start, stop, stride : int
-        Frames of each trajectory to use.
+    start : int
+        First frame of each trajectory.
+    stop : int or None
+        Frame to stop before (None: to the end).
+    stride : int
+        Use every ``stride``-th frame from ``start``.
     verbose : bool
         Show the trainer's progress bars and epoch table, and print the model's path and held-out
         accuracy at the end. Progress messages (frames, stages) go to the ``latentcv`` logger.

@@ -149,8 +149,12 @@ def load_dataset(
         OpenMM System XML giving masses, charges, virtual sites.
     selection : str, optional
         MDTraj atom selection; default all atoms.
-    start, stop, stride : int
-        Frames ``start:stop:stride`` of every trajectory.
+    start : int
+        First frame of each trajectory.
+    stop : int or None
+        Frame to stop before (None: to the end).
+    stride : int
+        Use every ``stride``-th frame from ``start``.
     periodic : bool
         Require a unit cell in every frame (default) and bring it to reduced form.
     vocabulary : list of str, optional

@@ -99,8 +99,12 @@ def iter_frames(
         Topology of every atom in the file.
     atoms : np.ndarray, optional
         Indices of the atoms to keep (a selection); default all.
-    start, stop, stride : int
-        Frames ``start, start + stride, ...`` below ``stop`` (None: to the end).
+    start : int
+        First frame of each trajectory.
+    stop : int or None
+        Frame to stop before (None: to the end).
+    stride : int
+        Use every ``stride``-th frame from ``start``.
     chunk : int
         Frames read at a time.
 

@@ -1,7 +1,9 @@
 """Exported CV files against PyTorch: real OpenMM contexts and a real `plumed driver`.
 
 The CV is a real (untrained) hierarchical encoder with the progress head on a synthetic molecular
-lattice; training does not change what these tests check (the export path and the physics rules).
+lattice, and the same with the per-molecule crystallinity readout and its heads (progress = mean
+p_i, crystal_count = Σ p_i); training does not change what these tests check (the export path and
+the physics rules).
 Tolerances: OpenMM Reference/CPU with a float64 export, 1e-9 relative; PLUMED (float32 by its
 interface) 1e-4 relative to the largest force; finite differences 1e-5 relative (float64).
 """
@@ -16,7 +18,7 @@ import openmm
 import pytest
 import torch
 
-from latentcv.cv.heads import LatentProgress
+from latentcv.cv.heads import CombinedHeads, CrystalFraction, CrystallinityCount, LatentProgress
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.stats import ComponentStats
 from latentcv.data.features import bond_lengths
@@ -59,6 +61,27 @@ def exported(tmp_path_factory):
     return system, cv, positions, atoms, folder
 
 
+@pytest.fixture(scope="module")
+def exported_crystallinity(tmp_path_factory):
+    """The crystallinity CV: progress (mean p_i), off_axis, crystal_count (Σ p_i)."""
+    system = lattice(3, seed=11, jitter=0.03)
+    enc = make_encoder(system, crystallinity=True)
+    enc.fix_pooling(system.positions[None], system.box[None])
+    torch.manual_seed(3)
+    heads = CombinedHeads([CrystalFraction(torch.randn(4), torch.randn(4)), CrystallinityCount()])
+    cv = LatentCV(enc, heads).double().eval()
+    positions, atoms = _all_particles(system)
+    stats = STATS + [ComponentStats("crystal_count", "crystal-like molecules", 10.0, 3.0, 0.0, 27.0)]
+    folder = export_cv(cv, atoms, len(positions), tmp_path_factory.mktemp("cv"), stats, 270.0, dtype=torch.float64)
+    return system, cv, positions, atoms, folder
+
+
+@pytest.fixture(params=["latent", "crystallinity"])
+def exported_any(request):
+    """Each exported CV in turn: the latent progress CV and the crystallinity CV."""
+    return request.getfixturevalue("exported" if request.param == "latent" else "exported_crystallinity")
+
+
 def _reference(cv: LatentCV, system, positions: np.ndarray, component: int) -> tuple[float, np.ndarray]:
     x = torch.tensor(positions[N_EXTRA:], requires_grad=True)
     value = cv(x, system.box)[component]
@@ -85,20 +108,20 @@ def test_folder_layout_and_metadata(exported) -> None:
 
 
 @pytest.mark.parametrize("platform", ["Reference", "CPU"])
-@pytest.mark.parametrize("component", [0, 1])
 @pytest.mark.parametrize("inside_cv_force", [False, True])
-def test_openmm_energy_and_forces_equal_pytorch(exported, platform: str, component: int, inside_cv_force: bool) -> None:
-    system, cv, positions, _, folder = exported
-    force = torch_force(folder, component)
-    if inside_cv_force:
-        wrapper = openmm.CustomCVForce("cv")
-        wrapper.addCollectiveVariable("cv", force)
-        force = wrapper
-    energy, forces = evaluate_forces([force], positions, system.box.numpy(), platform=platform)
-    ref_value, ref_forces = _reference(cv, system, positions, component)
-    assert energy == pytest.approx(ref_value, rel=1e-9, abs=1e-12)
-    np.testing.assert_allclose(forces, ref_forces, rtol=1e-9, atol=1e-9 * np.abs(ref_forces).max())
-    np.testing.assert_array_equal(forces[:N_EXTRA], 0.0)
+def test_openmm_energy_and_forces_equal_pytorch(exported_any, platform: str, inside_cv_force: bool) -> None:
+    system, cv, positions, _, folder = exported_any
+    for component in range(len(cv.names)):
+        force = torch_force(folder, component)
+        if inside_cv_force:
+            wrapper = openmm.CustomCVForce("cv")
+            wrapper.addCollectiveVariable("cv", force)
+            force = wrapper
+        energy, forces = evaluate_forces([force], positions, system.box.numpy(), platform=platform)
+        ref_value, ref_forces = _reference(cv, system, positions, component)
+        assert energy == pytest.approx(ref_value, rel=1e-9, abs=1e-12), component
+        np.testing.assert_allclose(forces, ref_forces, rtol=1e-9, atol=1e-9 * np.abs(ref_forces).max())
+        np.testing.assert_array_equal(forces[:N_EXTRA], 0.0)
 
 
 def test_the_pair_list_kept_between_calls_changes_no_value(tmp_path) -> None:
@@ -166,17 +189,18 @@ def test_bias_variable_from_metadata(exported) -> None:
     assert bv.gridWidth >= 50
 
 
-def test_plumed_driver_equals_pytorch(plumed, exported, tmp_path) -> None:
-    """The generated plumed.dat's PYTORCH_MODEL on a real DCD: values of both components and the
+def test_plumed_driver_equals_pytorch(plumed, exported_any, tmp_path) -> None:
+    """The generated plumed.dat's PYTORCH_MODEL on a real DCD: values of every component and the
     forces of component 0 for every frame."""
-    system, cv, _, atoms, folder = exported
+    system, cv, _, atoms, folder = exported_any
     frames = [lattice(3, seed=s, jitter=0.03).positions.numpy() for s in (21, 22, 23)]
     frames = np.stack([np.concatenate([np.zeros((N_EXTRA, 3)), f]) for f in frames])
     boxes = np.repeat(system.box.numpy()[None], len(frames), axis=0)
     stored = write_dcd(tmp_path / "traj.dcd", frames, boxes)
     dat = (folder / "plumed.dat").read_text().replace("FILE=plumed_cv.ptc", f"FILE={folder / 'plumed_cv.ptc'}")
     lines = [line for line in dat.splitlines() if "METAD" not in line and not line.startswith("PRINT")]
-    lines += ["bias: BIASVALUE ARG=cv.node-0", "PRINT ARG=cv.node-0,cv.node-1 FILE=COLVAR FMT=%.10e"]
+    nodes = ",".join(f"cv.node-{k}" for k in range(len(cv.names)))
+    lines += ["bias: BIASVALUE ARG=cv.node-0", f"PRINT ARG={nodes} FILE=COLVAR FMT=%.10e"]
     (tmp_path / "plumed.dat").write_text("\n".join(lines) + "\n")
     run_driver(plumed, "plumed.dat", "traj.dcd", tmp_path, dump_forces="forces.xyz")
     colvar = read_colvar(tmp_path / "COLVAR")
@@ -185,7 +209,7 @@ def test_plumed_driver_equals_pytorch(plumed, exported, tmp_path) -> None:
         x = torch.tensor(stored.xyz[f, N_EXTRA:].astype(np.float64), requires_grad=True)
         values = cv(x, torch.tensor(stored.unitcell_vectors[f].astype(np.float64)))
         (g,) = torch.autograd.grad(values[0], x)
-        for k in range(2):
+        for k in range(len(cv.names)):
             assert colvar[f"cv.node-{k}"][f] == pytest.approx(values[k].item(), rel=1e-4, abs=1e-5)
         np.testing.assert_allclose(forces[f, N_EXTRA:], -g.numpy(), atol=1e-4 * g.abs().max().item())
 

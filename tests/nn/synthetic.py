@@ -69,9 +69,20 @@ def check_central_differences(encoder: torch.nn.Module, system: Lattice, atoms: 
             assert abs(float(grad[atom, axis]) - float(fd)) <= max(rel * abs(float(fd)), 1e-8), (atom, axis)
 
 
-def make_encoder(system: Lattice, pooling: str = "seeds", seed: int = 0) -> HierarchicalEncoder:
+def make_encoder(system: Lattice, pooling: str = "seeds", seed: int = 0,
+                 crystallinity: bool = False) -> HierarchicalEncoder:
+    """An untrained encoder for ``system``, float64, in eval mode; with ``crystallinity`` the
+    crystallinity readout and the mean readout of z too, its standardisation set from this
+    system's latents (as training would leave it)."""
     torch.manual_seed(seed)
-    enc = HierarchicalEncoder(FEATURES.shape[1], EncoderConfig(pooling=pooling, cutoff=0.45, switch_on=0.3,
-                                                                atom_dim=16, node_dim=32, latent_dim=4))
+    config = EncoderConfig(pooling=pooling, cutoff=0.45, switch_on=0.3, atom_dim=16, node_dim=32, latent_dim=4,
+                           readout="mean" if crystallinity else "attention", crystallinity=crystallinity)
+    enc = HierarchicalEncoder(FEATURES.shape[1], config)
     enc.set_topology(*system.topology())
-    return enc.double().eval()
+    enc = enc.double()
+    if crystallinity:  # running statistics of the standardisation from one pass in training mode
+        assert enc.crystallinity is not None
+        enc.crystallinity.standardise.momentum = None  # a plain average over the passes
+        with torch.no_grad():
+            enc.train()(system.positions[None], system.box[None])
+    return enc.eval()

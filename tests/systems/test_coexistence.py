@@ -77,38 +77,35 @@ def test_labels_file_round_trip_and_refusals(tmp_path) -> None:
         read_molecule_labels(path, 1)
 
 
-def test_a_slab_run_melts_exactly_the_unlabelled_molecules(tmp_path, monkeypatch) -> None:
-    """A 288-molecule slab (normal x, a quarter crystal) through ``latentcv simulate``: the labels
-    file names the restrained molecules, which keep their lattice sites and their Bragg order. The
-    melted ones farther than 0.45 nm (a shell and a half) from every crystal molecule have the
-    in-plane Bragg order of a liquid, the noise level √(π / 4n) of n random positions (below three
-    times it here); nearer to the crystal faces a liquid is layered and templated by them. The
-    Bragg vectors are the perfect lattice's strongest ones in the plane of the slab (along the
-    normal, the confinement of each region alone gives Fourier amplitude)."""
+def test_a_slab_run_melts_exactly_the_unlabelled_molecules(slab_run) -> None:
+    """A 288-molecule slab (normal x, a quarter crystal) through ``latentcv simulate``
+    (tests/conftest.py, ``slab_run``): the labels file names the restrained molecules, which keep
+    their lattice sites and their Bragg order. The melted ones farther than 0.45 nm (a shell and a
+    half) from every crystal molecule have the in-plane Bragg order of a liquid, the noise level
+    √(π / 4n) of n random positions (below three times it here); nearer to the crystal faces a
+    liquid is layered and templated by them. The Bragg vectors are the perfect lattice's strongest
+    ones in the plane of the slab (along the normal, the confinement of each region alone gives
+    Fourier amplitude)."""
     import itertools
-    from dataclasses import replace
 
     import mdtraj
 
-    from latentcv.commands.simulate import RunConfig, simulate
-    from latentcv.systems.registry import SYSTEMS
     from phase_order import centres, fractional
 
-    monkeypatch.setitem(SYSTEMS, "ice-water-slab", replace(SYSTEMS["ice-water-slab"], melt_ps=12.0))
-    config = RunConfig("ice-water-slab", 288, 250.0, 1.0, 1.0, equilibrate_ps=0.0, frame_ps=0.5, seed=3,
-                       crystal_fraction=0.25, axis="x")
-    files = simulate(config, tmp_path / "slab", progress=False)
-    crystalline = np.array(read_molecule_labels(labels_path(files.trajectory), 288)) == "crystal"
+    trajectory_file = slab_run / "trajectory.dcd"
+    crystalline = np.array(read_molecule_labels(labels_path(trajectory_file), 288)) == "crystal"
     crystal = build_ice(288, seed=3, reps=choose_slab_supercell(288, 16, ice1h_cell_nm(), MIN_BOX_EDGE_NM, 0))
     assert crystalline.sum() == 72 and np.array_equal(crystalline, slab_molecules(crystal, 72, axis=0))
 
-    trajectory = mdtraj.load(str(files.trajectory), top=str(files.topology))
+    trajectory = mdtraj.load(str(trajectory_file), top=str(slab_run / "topology.pdb"))
     oxygens, box = centres(trajectory, "O"), trajectory.unitcell_lengths[:, None]
     lattice = crystal.positions[[a.index for a in crystal.topology.atoms() if a.name == "O"]]
     shift = oxygens[:, crystalline] - lattice[crystalline]
     shift -= box * np.round(shift / box)
     shift -= shift.mean(axis=1, keepdims=True)  # the slab may drift as a whole once released
-    assert np.sqrt((shift**2).sum(-1).mean()) < 0.05  # nm: vibration about the lattice sites
+    # vibration about the lattice sites, not a hop to another site or diffusion: half the molecules
+    # (most of a thin slab's are at its faces, which relax) within a quarter of the O-O distance
+    assert np.median(np.sqrt((shift**2).sum(-1))) < 0.276 / 4
 
     candidates = np.array([m for m in itertools.product(range(-6, 7), repeat=3) if any(m) and m[0] == 0])
     amplitude = np.abs(np.exp(2j * np.pi * (lattice / crystal.box) @ candidates.T).mean(axis=0))

@@ -27,13 +27,17 @@ BIAS_GROUP = 31
 
 
 def nve_energies(system: openmm.System, ice_run: IceRun, state: openmm.State, steps: int,
-                 integrator: openmm.Integrator | None = None, every: int = 5) -> tuple[np.ndarray, np.ndarray]:
+                 integrator: openmm.Integrator | None = None, every: int = 5,
+                 velocity_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Total energies and bias energies (kJ/mol) every ``every`` steps of ``integrator`` (default:
-    velocity Verlet at NVE_STEP_PS) on the CPU platform."""
+    velocity Verlet at NVE_STEP_PS) on the CPU platform, from ``state`` (with velocities drawn anew
+    at TEMPERATURE when ``velocity_seed`` is given)."""
     limit_torch_threads_for_platform("CPU")
     integrator = integrator or openmm.VerletIntegrator(NVE_STEP_PS)
     simulation = make_simulation(app.PDBFile(str(ice_run.pdb)).topology, system, TEMPERATURE, 1, "CPU", integrator)
     simulation.context.setState(state)
+    if velocity_seed is not None:
+        simulation.context.setVelocitiesToTemperature(TEMPERATURE * unit.kelvin, velocity_seed)
     total, bias = [], []
     for _ in range(steps // every + 1):
         s = simulation.context.getState(getEnergy=True)

@@ -15,11 +15,11 @@ The pipeline as Python functions, each the Python form of a ``latentcv`` command
                                             temperature=270.0, ns=1.0))
 
 :data:`__all__` lists the names: the commands (``train``, ``find_basins``, ``export``,
-``evaluate``, ``run_report``, ``run_metad``, ``simulate``), their settings (``Settings``,
-``MetadConfig``, ``RunConfig``, ``ReportConfig``), and an exported CV for OpenMM (``load_cv``,
-``torch_force``, ``bias_variable``). They are imported on first use, so ``import latentcv`` loads
-torch and nothing else of weight. ``latentcv.cluster`` is the clustering library; the cluster
-command is ``find_basins``.
+``evaluate``, ``run_report``, ``run_metad``, ``run_pin``, ``simulate``), their settings
+(``Settings``, ``MetadConfig``, ``PinConfig``, ``RunConfig``, ``ReportConfig``), and an exported
+CV for OpenMM (``load_cv``, ``torch_force``, ``bias_variable``). They are imported on first
+use, so ``import latentcv`` loads torch and nothing else of weight. ``latentcv.cluster`` is the
+clustering library; the cluster command is ``find_basins``.
 
 Importing latentcv imports torch first. That order matters: the openmmtorch wheel and its OpenMM
 plugin link the ``libnvrtc.so.12`` that the torch wheel brings, and find it only when torch is
@@ -57,12 +57,14 @@ _API = {
     "evaluate": ("latentcv.commands.evaluate", "evaluate_cv"),
     "run_report": ("latentcv.commands.report", "run_report"),
     "run_metad": ("latentcv.commands.metad", "run_metad"),
+    "run_pin": ("latentcv.commands.pin", "run_pin"),
     "simulate": ("latentcv.commands.simulate", "simulate"),
     "load_cv": ("latentcv.engines.exported", "load"),
     "torch_force": ("latentcv.engines.openmm.cv_force", "torch_force"),
     "bias_variable": ("latentcv.engines.openmm.cv_force", "bias_variable"),
     "Settings": ("latentcv.nn.settings", "Settings"),
     "MetadConfig": ("latentcv.commands.metad_config", "MetadConfig"),
+    "PinConfig": ("latentcv.commands.pin", "PinConfig"),
     "RunConfig": ("latentcv.commands.simulate", "RunConfig"),
     "ReportConfig": ("latentcv.commands.report", "ReportConfig"),
 }

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import sys
@@ -472,6 +474,64 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_metad)
 
 
+def _pin(args: argparse.Namespace) -> int:
+    from latentcv.commands.pin import PinConfig, run_pin
+
+    config = PinConfig(
+        system_xml=args.system_xml, pdb=args.pdb, cv=args.cv, out=args.out, temperature=args.temperature,
+        ps=args.ps, target=args.target, kappa=args.kappa, component=args.component, state=args.state,
+        platform=args.platform, equilibrate_ps=args.equilibrate, blocks=args.blocks,
+        report_interval=args.report_interval, checkpoint_interval=args.checkpoint_interval, seed=args.seed,
+    )
+    files = run_pin(config, resume=args.resume)
+    result = json.loads(files.result.read_text())
+    print(f"delta mu = {result['delta_mu_kJ_mol']:.4g} +- {result['standard_error_kJ_mol']:.2g} kJ/mol per molecule "
+          f"({result['delta_mu_kT']:.3g} kT; <Q> = {result['mean_q']:.5g}); results in {files.folder}: pin.json, "
+          "colvar.csv, cv_time.png, trajectory.dcd, log.csv")
+    return 0
+
+
+def _add_pin(sub: argparse._SubParsersAction) -> None:
+    from latentcv.commands.pin import PinConfig
+
+    d = {f.name: f.default for f in dataclasses.fields(PinConfig)}
+    p = sub.add_parser(
+        "pin",
+        help="interface pinning of a crystal-melt slab on an exported CV in OpenMM: delta mu",
+        description="Interface pinning (Pedersen 2013): the spring 0.5*kappa*(Q - target)^2 on one CV component Q "
+        "that counts crystal molecules, in a crystal-melt slab; delta mu = mu_crystal - mu_melt per molecule "
+        "= kappa*(target - <Q>), negative below the melting point. Step counts are 2 fs steps. Writes OUT/pin.json, "
+        "colvar.csv, log.csv, trajectory.dcd, cv_time.png, config.json, state.xml and checkpoint.pt.",
+    )
+    p.add_argument("--system-xml", required=True, metavar="FILE", help="OpenMM System XML of the slab")
+    p.add_argument("--pdb", required=True, metavar="FILE", help="PDB of the System's particles")
+    p.add_argument("--state", metavar="FILE", help="OpenMM State XML to start from (default: the PDB, minimised)")
+    p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
+    p.add_argument("--component", default=d["component"], metavar="NAME",
+                   help=f"CV component Q to pin (default {d['component']})")
+    p.add_argument("--target", type=float, required=True, metavar="A",
+                   help="centre of the spring, CV units (molecules for crystal_count)")
+    p.add_argument("--kappa", type=float, required=True, metavar="KJ_MOL",
+                   help="spring constant, kJ/mol per CV unit squared")
+    p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
+    p.add_argument("--ps", type=float, required=True, metavar="PS", help="length (ps); with --resume, the total")
+    p.add_argument("--equilibrate", type=float, default=d["equilibrate_ps"], metavar="PS",
+                   help=f"ps at the start left out of the estimate (default {d['equilibrate_ps']:g})")
+    p.add_argument("--blocks", type=int, default=d["blocks"],
+                   help=f"blocks of the standard error's block average (default {d['blocks']})")
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--platform", default=d["platform"], help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
+    p.add_argument("--report-interval", type=int, default=d["report_interval"], metavar="STEPS",
+                   help=f"steps between rows and frames (default {d['report_interval']})")
+    p.add_argument("--checkpoint-interval", type=int, default=d["checkpoint_interval"], metavar="STEPS",
+                   help="steps between checkpoints, a multiple of --report-interval "
+                   f"(default {d['checkpoint_interval']})")
+    p.add_argument("--seed", type=int, default=d["seed"],
+                   help=f"seed of the velocities and the integrator (default {d['seed']})")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint until --ps")
+    p.set_defaults(func=_pin)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``latentcv`` command."""
     parser = argparse.ArgumentParser(
@@ -482,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate,
-                _add_report, _add_metad):
+                _add_report, _add_metad, _add_pin):
         add(sub)
     return parser
 

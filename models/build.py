@@ -161,6 +161,7 @@ def md_folder(chemistry: str) -> Path:
 
 def simulate(chemistry: str, runs: tuple[Run, ...]) -> None:
     """Run (or finish) every run of ``runs`` in the chemistry's MD folder."""
+    md_folder(chemistry).mkdir(parents=True, exist_ok=True)
     for run in runs:
         out = md_folder(chemistry) / run.name
         stage(f"{chemistry}: MD {run.name}", run.arguments(out), md_folder(chemistry) / f"{run.name}.txt")

@@ -9,5 +9,7 @@ settings, its work and its result:
 - :mod:`.cluster`: the crystal and melt basins in latent space, and the CV heads on them;
 - :mod:`.export`, :mod:`.evaluate`: the CV exported for a system, and evaluated through its files;
 - :mod:`.report`: the CV scored against Steinhardt Q6;
-- :mod:`.metad` (settings in :mod:`.metad_config`): well-tempered metadynamics in OpenMM.
+- :mod:`.metad` (settings in :mod:`.metad_config`): well-tempered metadynamics in OpenMM;
+- :mod:`.pin`: interface pinning of a crystal–melt slab in OpenMM, and the Δμ it measures
+  (what it shares with metad: :mod:`.biased_run`).
 """

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
+from typing import TypeVar
 
 from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, PACE_STEPS
 from latentcv.engines.openmm.simulation import TIMESTEP_PS
 from latentcv.errors import InputError
 from latentcv.readers import read_json_object, reading
 
+#: A settings dataclass (:class:`MetadConfig`, :class:`latentcv.commands.pin.PinConfig`).
+Settings = TypeVar("Settings")
 #: Settings that may change when a run is resumed.
 RESUME_MAY_CHANGE = ("ns", "platform", "state", "out")
 
@@ -143,19 +146,33 @@ class MetadConfig:
         InputError
             When other settings differ.
         """
-        saved = read_json_object(saved_json, "metadynamics config.json")
-        with reading(saved_json, "metadynamics config.json"):
-            for key in ("components", "sigma"):
-                saved[key] = None if saved[key] is None else tuple(saved[key])
-            differing = [
-                f"{f.name} {saved[f.name]!r} (asked {getattr(self, f.name)!r})"
-                for f in fields(MetadConfig)
-                if f.name not in RESUME_MAY_CHANGE and saved.get(f.name) != getattr(self, f.name)
-            ]
-        if differing:
-            raise InputError(f"cannot resume {self.out}: it was run with " + ", ".join(differing))
-        with reading(saved_json, "metadynamics config.json"):
-            return MetadConfig(**{**saved, **{name: getattr(self, name) for name in RESUME_MAY_CHANGE}})
+        return resumed_settings(self, saved_json, "metadynamics config.json", RESUME_MAY_CHANGE)
+
+
+def resumed_settings(config: Settings, saved_json: Path, what: str, may_change: tuple[str, ...]) -> Settings:
+    """The settings dataclass saved in ``saved_json`` (its ``to_json``), of the type of ``config``,
+    with ``config``'s values of the fields ``may_change``; lists become tuples where ``config``
+    holds tuples.
+
+    Raises
+    ------
+    InputError
+        When a field outside ``may_change`` differs, or the file is not such settings.
+    """
+    saved = read_json_object(saved_json, what)
+    with reading(saved_json, what):
+        for f in fields(config):
+            if isinstance(getattr(config, f.name), tuple) and isinstance(saved.get(f.name), list):
+                saved[f.name] = tuple(saved[f.name])
+        differing = [
+            f"{f.name} {saved[f.name]!r} (asked {getattr(config, f.name)!r})"
+            for f in fields(config)
+            if f.name not in may_change and saved.get(f.name) != getattr(config, f.name)
+        ]
+    if differing:
+        raise InputError(f"cannot resume {config.out}: it was run with " + ", ".join(differing))
+    with reading(saved_json, what):
+        return type(config)(**{**saved, **{name: getattr(config, name) for name in may_change}})
 
 
 def defaults() -> dict[str, object]:

@@ -136,8 +136,9 @@ TARGETS = {"spearman": 1.0, "r2": 0.995, "melt_fraction": 0.05, "crystal_fractio
 
 def solid_like(q6_molecules: np.ndarray, threshold: float) -> np.ndarray:
     """The classical nucleation CV per frame: the number of molecules whose neighbour-averaged q6
-    (``q6_molecules[F, M]``) exceeds ``threshold``; shape ``(F,)``."""
-    return (np.asarray(q6_molecules) > threshold).sum(axis=1).astype(float)
+    (``q6_molecules[F, M]``) is at least ``threshold`` (the rule :func:`solid_threshold` scores);
+    shape ``(F,)``."""
+    return (np.asarray(q6_molecules) >= threshold).sum(axis=1).astype(float)
 
 
 def _stats(values: np.ndarray) -> dict[str, float]:
@@ -167,8 +168,8 @@ def analyse(bulk: list, slabs: list, nuclei: list, names: list[str], crystal_lab
     """
     crystal = [r for r in bulk if r.label == crystal_label]
     melt = [r for r in bulk if r.label == melt_label]
-    threshold = solid_threshold(np.concatenate([r.q6_molecules for r in crystal]),
-                                np.concatenate([r.q6_molecules for r in melt]))
+    threshold = solid_threshold(np.concatenate([np.ravel(r.q6_molecules) for r in crystal]),
+                                np.concatenate([np.ravel(r.q6_molecules) for r in melt]))
     scale = (float(np.concatenate([r.q6 for r in crystal]).mean()), float(np.concatenate([r.q6 for r in melt]).mean()))
     quantities = [n for n in CV_QUANTITIES if n in names] + [Q6_NAME, SOLID_NAME]
 

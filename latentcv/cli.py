@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from latentcv import __version__
-from latentcv.errors import LatentCVError
+from latentcv.errors import InputError, LatentCVError
 from latentcv.readers import reason
 
 Handler = Callable[[argparse.Namespace], int]
@@ -257,11 +257,20 @@ def _add_cluster(sub: argparse._SubParsersAction) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from latentcv.commands.export import export_run
+    from latentcv.commands.export_baseline import export_baseline
 
+    if (args.model is None) == (args.baseline is None):
+        raise InputError("give either --model RUN (a learnt CV) or --baseline q6 (the Steinhardt baseline)")
+    skin = {} if args.pair_skin is None else {"pair_skin": args.pair_skin}
+    if args.baseline is not None:
+        folder = export_baseline(args.top, args.out, args.crystal or [], args.melt or [], args.baseline,
+                                 args.q6_threshold, args.q6_switch, args.site, args.dtype, args.temperature, **skin)
+        print(f"exported the {args.baseline} baseline CV (solid_like, q6) to {folder}: openmm_cv*.pt, plumed_cv.ptc, "
+              "plumed.dat, metadata.json")
+        return 0
     heads = _names(args.cv)
     folder = export_run(args.model, args.top, args.out, heads, args.dtype, args.system_xml, args.temperature,
-                        views=args.views, constrained_bonds=args.constrained_bonds,
-                        **({} if args.pair_skin is None else {"pair_skin": args.pair_skin}))
+                        views=args.views, constrained_bonds=args.constrained_bonds, **skin)
     print(f"exported CV ({', '.join(heads)}) to {folder}: openmm_cv*.pt, plumed_cv.ptc, plumed.dat, metadata.json")
     return 0
 
@@ -274,9 +283,22 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         help="export the CV to TorchScript for OpenMM (TorchForce) and PLUMED (PYTORCH_MODEL)",
         description="Write CV_DIR/openmm_cv<k>.pt (one per CV component, forward(positions[N,3], "
         "boxvectors[3,3]) -> scalar over every particle of the System), plumed_cv.ptc, plumed.dat and "
-        "metadata.json for the system of --top.",
+        "metadata.json for the system of --top: the learnt CV of --model, or with --baseline q6 the Steinhardt "
+        "baseline (components solid_like, the smooth count of molecules whose neighbour-averaged q6 exceeds a "
+        "threshold fitted on --crystal and --melt runs, and global q6; PLUMED's own Q6/LOCAL_AVERAGE definitions).",
     )
-    p.add_argument("--model", required=True, help="run folder (model.pt and heads.json from `latentcv cluster`)")
+    p.add_argument("--model", help="run folder (model.pt and heads.json from `latentcv cluster`)")
+    p.add_argument("--baseline", choices=("q6",), help="export the Steinhardt baseline instead of a learnt CV")
+    p.add_argument("--crystal", action="append", metavar="RUN",
+                   help="--baseline: a bulk crystal run (latentcv simulate folder); repeatable")
+    p.add_argument("--melt", action="append", metavar="RUN", help="--baseline: a bulk melt run; repeatable")
+    p.add_argument("--q6-threshold", type=float, metavar="Q",
+                   help="--baseline: solid-like threshold on the neighbour-averaged q6 (default: fitted on the runs)")
+    p.add_argument("--q6-switch", type=lambda t: _numbers(t, float, "--q6-switch"), metavar="D0,DMAX",
+                   help="--baseline: nm, where the pair switch (PLUMED CUBIC) starts and ends (default from the "
+                   "residues' first-shell cutoff: water 0.30,0.37)")
+    p.add_argument("--site", metavar="NAME",
+                   help="--baseline: the site atom of each molecule (default its heaviest atom: water O)")
     p.add_argument("--top", required=True, help="topology of the system to bias (PDB etc.; any size)")
     p.add_argument("--out", required=True, help="CV folder to write")
     p.add_argument("--cv", default="progress", help="CV heads, comma-separated: progress, distance, crystal_count, "
@@ -474,6 +496,18 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_metad)
 
 
+def _add_run_options(p: argparse.ArgumentParser, d: dict, seed: str) -> None:
+    """--platform, --report-interval, --checkpoint-interval and --seed of an MD command whose
+    settings' defaults are ``d``; ``seed`` says what the seed seeds."""
+    p.add_argument("--platform", default=d["platform"], help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
+    p.add_argument("--report-interval", type=int, default=d["report_interval"], metavar="STEPS",
+                   help=f"steps between rows and frames (default {d['report_interval']})")
+    p.add_argument("--checkpoint-interval", type=int, default=d["checkpoint_interval"], metavar="STEPS",
+                   help="steps between checkpoints, a multiple of --report-interval "
+                   f"(default {d['checkpoint_interval']})")
+    p.add_argument("--seed", type=int, default=d["seed"], help=f"{seed} (default {d['seed']})")
+
+
 def _pin(args: argparse.Namespace) -> int:
     from latentcv.commands.pin import PinConfig, run_pin
 
@@ -482,6 +516,7 @@ def _pin(args: argparse.Namespace) -> int:
         ps=args.ps, target=args.target, kappa=args.kappa, component=args.component, state=args.state,
         platform=args.platform, equilibrate_ps=args.equilibrate, blocks=args.blocks,
         report_interval=args.report_interval, checkpoint_interval=args.checkpoint_interval, seed=args.seed,
+        threads=args.threads,
     )
     files = run_pin(config, resume=args.resume)
     result = json.loads(files.result.read_text())
@@ -509,8 +544,9 @@ def _add_pin(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
     p.add_argument("--component", default=d["component"], metavar="NAME",
                    help=f"CV component Q to pin (default {d['component']})")
-    p.add_argument("--target", type=float, required=True, metavar="A",
-                   help="centre of the spring, CV units (molecules for crystal_count)")
+    p.add_argument("--target", type=float, metavar="A",
+                   help="centre of the spring, CV units (molecules for crystal_count; default: Q of the start, "
+                   "so that the spring does not pull)")
     p.add_argument("--kappa", type=float, required=True, metavar="KJ_MOL",
                    help="spring constant, kJ/mol per CV unit squared")
     p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
@@ -520,16 +556,73 @@ def _add_pin(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blocks", type=int, default=d["blocks"],
                    help=f"blocks of the standard error's block average (default {d['blocks']})")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--platform", default=d["platform"], help="auto (CUDA, OpenCL, CPU), CUDA, OpenCL, CPU or Reference")
-    p.add_argument("--report-interval", type=int, default=d["report_interval"], metavar="STEPS",
-                   help=f"steps between rows and frames (default {d['report_interval']})")
-    p.add_argument("--checkpoint-interval", type=int, default=d["checkpoint_interval"], metavar="STEPS",
-                   help="steps between checkpoints, a multiple of --report-interval "
-                   f"(default {d['checkpoint_interval']})")
-    p.add_argument("--seed", type=int, default=d["seed"],
-                   help=f"seed of the velocities and the integrator (default {d['seed']})")
+    _add_run_options(p, d, "seed of the velocities and the integrator")
+    p.add_argument("--threads", type=int, default=d["threads"],
+                   help="force threads of OpenMM's CPU platform (default 0: one per core)")
     p.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoint until --ps")
     p.set_defaults(func=_pin)
+
+
+def _melting_point(args: argparse.Namespace) -> int:
+    from latentcv.commands.melting_point import MeltingPointConfig, run_melting_point
+
+    config = MeltingPointConfig(
+        cv=args.cv, slab=args.slab, out=args.out, temperatures=args.temperatures, ps=args.ps, kappa=args.kappa,
+        target=args.target, component=args.component, equilibrate_ps=args.equilibrate, blocks=args.blocks,
+        jobs=args.jobs, platform=args.platform, report_interval=args.report_interval,
+        checkpoint_interval=args.checkpoint_interval, seed=args.seed,
+    )
+    path = run_melting_point(config, resume=args.resume)
+    result = json.loads(path.read_text())
+    for run in result["runs"]:
+        print(f"{run['temperature_K']:g} K: delta mu = {run['delta_mu_kJ_mol']:.4g} +- "
+              f"{run['standard_error_kJ_mol']:.2g} kJ/mol per molecule")
+    fit = result["melting_point"]
+    if fit is None:
+        print(f"no melting point: {result['no_melting_point']}")
+    else:
+        outside = " (extrapolated: outside the temperatures run)" if result["extrapolated"] else ""
+        print(f"Tm = {fit['tm']:.1f} +- {fit['tm_error']:.1f} K{outside} (slope {fit['slope']:.3g} kJ/mol/K)")
+    print(f"{result['wall_s'] / 60:.1f} min; results in {path.parent}: melting_point.json, melting_point.png, "
+          "T<K>/ (one pinning run per temperature)")
+    return 0
+
+
+def _add_melting_point(sub: argparse._SubParsersAction) -> None:
+    from latentcv.commands.melting_point import MeltingPointConfig
+
+    d = {f.name: f.default for f in dataclasses.fields(MeltingPointConfig)}
+    p = sub.add_parser(
+        "melting-point",
+        help="the melting point from interface pinning of a crystal-melt slab at several temperatures",
+        description="Pins the slab (latentcv pin) at each temperature, side by side where cores allow, from the same "
+        "start with the same spring, fits delta mu(T) with a weighted line and gives Tm where it crosses zero, with "
+        "its standard error. Writes OUT/melting_point.json, melting_point.png, config.json and OUT/T<K>/ (one pinning "
+        "folder per temperature).",
+    )
+    p.add_argument("--cv", required=True, metavar="CV_DIR", help="exported CV folder (latentcv export)")
+    p.add_argument("--slab", required=True, metavar="DIR",
+                   help="slab run folder with system.xml, topology.pdb and state.xml (latentcv build/simulate)")
+    p.add_argument("--temperatures", required=True, metavar="K,K[,K...]",
+                   type=lambda t: _numbers(t, float, "--temperatures"), help="temperatures (K), two or more")
+    p.add_argument("--ps", type=float, required=True, metavar="PS", help="length of each run (ps)")
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--kappa", type=float, default=d["kappa"], metavar="KJ_MOL",
+                   help=f"spring constant, kJ/mol per CV unit squared (default {d['kappa']:g})")
+    p.add_argument("--target", type=float, metavar="A",
+                   help="spring centre, CV units (default: Q of the slab's state)")
+    p.add_argument("--component", default=d["component"], metavar="NAME",
+                   help=f"CV component Q to pin (default {d['component']})")
+    p.add_argument("--equilibrate", type=float, metavar="PS",
+                   help="ps at the start of each run left out of delta mu (default: a fifth of --ps)")
+    p.add_argument("--blocks", type=int, default=d["blocks"],
+                   help=f"blocks of each run's block-averaged error (default {d['blocks']})")
+    p.add_argument("--jobs", type=int, default=d["jobs"],
+                   help="runs side by side (default 0: one per core up to the number of temperatures on the CPU "
+                   "platform, one on GPUs)")
+    _add_run_options(p, d, "seed of every run's velocities and integrator")
+    p.add_argument("--resume", action="store_true", help="continue each run from its checkpoint until --ps")
+    p.set_defaults(func=_melting_point)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -542,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"latentcv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_doctor, _add_simulate, _add_build, _add_train, _add_cluster, _add_export, _add_evaluate,
-                _add_report, _add_metad, _add_pin):
+                _add_report, _add_metad, _add_pin, _add_melting_point):
         add(sub)
     return parser
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +38,11 @@ from latentcv.engines.openmm.run_files import RunFiles, RunRecorder
 from latentcv.engines.openmm.simulation import TIMESTEP_PS, make_simulation
 from latentcv.engines.pinning import BLOCKS, pinning_estimate
 from latentcv.errors import InputError
+from latentcv.readers import read_json_object
 from latentcv.training.checkpoint import load_checkpoint
 
 #: Settings that may change when a pinning run is resumed (the estimate is recomputed).
-RESUME_MAY_CHANGE = ("ps", "platform", "state", "out", "equilibrate_ps", "blocks")
+RESUME_MAY_CHANGE = ("ps", "platform", "state", "out", "equilibrate_ps", "blocks", "threads")
 _KJ_PER_KT = unit.MOLAR_GAS_CONSTANT_R.value_in_unit(unit.kilojoule_per_mole / unit.kelvin)
 
 
@@ -61,9 +62,10 @@ class PinConfig:
         K.
     ps : float
         Total length, ps, in whole report intervals (a resumed run goes on until it reaches it).
-    target : float
+    target : float, optional
         A, the spring's centre, CV units (molecules for ``crystal_count``): about the slab's
-        crystal molecules.
+        crystal molecules. None: Q of the starting configuration, so that the spring does not pull
+        at the start (the value is saved in config.json and pin.json).
     kappa : float
         κ, kJ/mol per CV unit squared: stiff enough that Q's fluctuations are small against the
         slab's range of flat interfaces.
@@ -81,6 +83,9 @@ class PinConfig:
         2 fs steps between rows (and frames), and between checkpoints (a multiple of the former).
     seed : int
         Seed of the starting velocities and of the Langevin integrator.
+    threads : int
+        Force threads of OpenMM's CPU platform; 0 is OpenMM's default (one per core). Runs side by
+        side (``latentcv melting-point``) share the cores this way.
     """
 
     system_xml: str
@@ -89,8 +94,8 @@ class PinConfig:
     out: str
     temperature: float
     ps: float
-    target: float
     kappa: float
+    target: float | None = None
     component: str = "crystal_count"
     state: str | None = None
     platform: str = "auto"
@@ -99,6 +104,7 @@ class PinConfig:
     report_interval: int = 50
     checkpoint_interval: int = 5000
     seed: int = 1
+    threads: int = 0
 
     @property
     def n_reports(self) -> int:
@@ -113,6 +119,8 @@ class PinConfig:
         if not 0 <= self.equilibrate_ps < self.ps:
             raise InputError(f"the equilibration ({self.equilibrate_ps} ps) must be shorter than the run "
                              f"({self.ps} ps)")
+        if self.threads < 0:
+            raise InputError(f"threads must be 0 (OpenMM's default) or more, got {self.threads}")
         if self.blocks < 2:
             raise InputError(f"blocks must be at least 2, got {self.blocks}")
         if self.report_interval < 1 or self.checkpoint_interval % self.report_interval or \
@@ -174,6 +182,8 @@ def run_pin(config: PinConfig, resume: bool = False, progress: bool = True) -> P
     files = PinFiles(Path(config.out))
     prepare_folder(files, resume, "pinning")
     if resume:
+        if config.target is None:  # the centre the run started with
+            config = replace(config, target=read_json_object(files.config, "pinning config.json").get("target"))
         config = resumed_settings(config, files.config, "pinning config.json", RESUME_MAY_CHANGE)
     names = load(config.cv).names
     if config.component not in names:
@@ -183,16 +193,19 @@ def run_pin(config: PinConfig, resume: bool = False, progress: bool = True) -> P
                                                  (component,))
     prepare_platform(config.platform)
     system = openmm.XmlSerializer.clone(unbiased)
-    pin = HarmonicPin(system, config.cv, component, config.target, config.kappa)
+    pin = HarmonicPin(system, config.cv, component, 0.0 if config.target is None else config.target, config.kappa)
     integrator = make_integrator(system, config.temperature, config.seed, 1, pin.bias_group)
     simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform,
-                                 integrator)
+                                 integrator, config.threads)
     checkpoint = load_checkpoint(files.checkpoint) if resume else None
     if checkpoint is not None:
         restore(files, simulation, checkpoint)
     else:
         start(simulation, unbiased, structure, state, config.temperature, config.seed, config.platform)
     warm_up(simulation, pin)
+    if config.target is None:  # a new run centred on its start (a resumed one has its target in config.json)
+        config = replace(config, target=pin.getCollectiveVariables(simulation)[0])
+        pin.set_target(simulation, config.target)
     files.config.write_text(config.to_json())
     report_steps = config.report_interval
     done = simulation.currentStep // report_steps

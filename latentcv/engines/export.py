@@ -63,7 +63,7 @@ def export_cv(
     extra_metadata: dict | None = None,
     pair_skin: float = PAIR_SKIN,
 ) -> Path:
-    """Write the CV folder.
+    """Write the CV folder of a learnt CV (:func:`write_cv_folder` with the encoder's deployment facts).
 
     Parameters
     ----------
@@ -95,6 +95,53 @@ def export_cv(
     deployment = cv.deployment()
     if not deployment.pooling_fixed:
         raise ValueError("the seed pooling's count is still learnt: call encoder.fix_pooling(...) before export")
+    metadata = {"cutoff_nm": deployment.cutoff, "switch_on_nm": deployment.switch_on, **(extra_metadata or {})}
+    lists: dict[str, list] = {}
+    if deployment.fixed_bonds is not None and deployment.fixed_bond_lengths is not None:
+        source = torch.tensor(atoms, dtype=torch.long)
+        lists["fixed_bond_pairs"] = source[deployment.fixed_bonds].t().tolist()
+        lists["fixed_bond_lengths_nm"] = [round(float(x), 7) for x in deployment.fixed_bond_lengths]
+        metadata["fixed_bonds"] = {"pairs": "__FIXED_BOND_PAIRS__", "lengths_nm": "__FIXED_BOND_LENGTHS_NM__"}
+    return write_cv_folder(cv, atoms, n_particles, out_dir, stats, temperature, dtype, metadata, pair_skin,
+                           lists, fixed_bonds=deployment.fixed_bonds is not None)
+
+
+def write_cv_folder(
+    cv: torch.nn.Module,
+    atoms: list[int],
+    n_particles: int,
+    out_dir: str | os.PathLike[str],
+    stats: list[ComponentStats],
+    temperature: float,
+    dtype: torch.dtype,
+    metadata: dict,
+    pair_skin: float,
+    lists: dict[str, list] | None = None,
+    fixed_bonds: bool = False,
+) -> Path:
+    """Write the CV folder of any CV module (the learnt one, or a baseline such as
+    :class:`latentcv.cv.steinhardt.SteinhardtCV`).
+
+    Parameters
+    ----------
+    cv : torch.nn.Module
+        ``forward(positions[n, 3], box[3, 3]) -> Tensor[n_cv]`` over the ``atoms``, with a
+        ``set_pair_skin(skin)`` method; copied, put in eval mode and frozen here.
+    atoms, n_particles, out_dir, stats, temperature, dtype, pair_skin
+        As for :func:`export_cv`.
+    metadata : dict
+        Entries of metadata.json besides the common ones (atoms, components, files, versions).
+    lists : dict, optional
+        Long lists written on one line each: ``lists[name]`` replaces the string
+        ``"__NAME__"`` (upper case) in ``metadata``.
+    fixed_bonds : bool
+        Whether the MD must constrain fixed bonds (a comment in plumed.dat).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_cv = len(stats)
@@ -109,9 +156,8 @@ def export_cv(
     plumed_cv.set_pair_skin(pair_skin)
     plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
-    fixed = deployment.fixed_bonds is not None
-    write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed))
-    metadata = {
+    write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed_bonds))
+    common = {
         "format": "latentcv-cv/1",
         "units": {"length": "nm", "energy": "kJ/mol", "time": "ps", "temperature": "K"},
         "atoms": atoms,
@@ -125,8 +171,10 @@ def export_cv(
              "openmm_file": openmm_file(k)}
             for k, s in enumerate(stats)
         ],
-        "cutoff_nm": deployment.cutoff,
-        "switch_on_nm": deployment.switch_on,
+    }
+    everything = {
+        **common,
+        **{k: v for k, v in metadata.items() if k not in common},
         "pair_skin_nm": pair_skin,
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
@@ -134,16 +182,10 @@ def export_cv(
         "file_sha256": {name: file_digest(out / name)
                         for name in [openmm_file(k) for k in range(n_cv)] + [PLUMED_MODEL]},
         "versions": {"latentcv": __version__, "torch": torch.__version__},
-        **(extra_metadata or {}),
     }
-    lists = {"atoms": atoms}
-    if deployment.fixed_bonds is not None and deployment.fixed_bond_lengths is not None:
-        source = torch.tensor(atoms, dtype=torch.long)
-        lists["fixed_bond_pairs"] = source[deployment.fixed_bonds].t().tolist()
-        lists["fixed_bond_lengths_nm"] = [round(float(x), 7) for x in deployment.fixed_bond_lengths]
-        metadata["fixed_bonds"] = {"pairs": "__FIXED_BOND_PAIRS__", "lengths_nm": "__FIXED_BOND_LENGTHS_NM__"}
+    lists = {"atoms": atoms, **(lists or {})}
     # long lists on one line each, the rest readable
-    text = json.dumps({**metadata, "atoms": "__ATOMS__"}, indent=1)
+    text = json.dumps({**everything, "atoms": "__ATOMS__"}, indent=1)
     for name, values in lists.items():
         text = text.replace(f'"__{name.upper()}__"', json.dumps(values))
     write_text_atomic(out / METADATA, text)

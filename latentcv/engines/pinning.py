@@ -79,3 +79,75 @@ def pinning_estimate(q: np.ndarray, target: float, kappa: float, blocks: int = B
     error = block_standard_error(values, blocks)
     mean = float(values.mean())
     return PinningEstimate(kappa * (target - mean), kappa * error, mean, error, int(values.size))
+
+
+@dataclass(frozen=True)
+class MeltingPoint:
+    """The melting point from Δμ(T) of pinning runs at several temperatures.
+
+    Attributes
+    ----------
+    tm, tm_error : float
+        K: where the fitted Δμ(T) = a + b (T − T̄) crosses zero, T̄ − a / b, and its standard error.
+    slope, slope_error : float
+        b, kJ/mol per K (≈ ΔH_melt / Tm per molecule: positive).
+    intercept, intercept_error : float
+        a = Δμ at T̄, kJ/mol.
+    t_mean : float
+        T̄, the weighted mean temperature, K (a and b are uncorrelated about it).
+    chi2_per_dof : float or None
+        χ² of the fit per degree of freedom (None with two temperatures); the errors are scaled
+        by √max(1, χ²/dof), so a scatter wider than the error bars widens them.
+    """
+
+    tm: float
+    tm_error: float
+    slope: float
+    slope_error: float
+    intercept: float
+    intercept_error: float
+    t_mean: float
+    chi2_per_dof: float | None
+
+
+def fit_melting_point(temperatures: np.ndarray, delta_mu: np.ndarray, errors: np.ndarray) -> MeltingPoint:
+    """Weighted straight line through Δμ(T) and the temperature where it crosses zero.
+
+    Δμ = μ_crystal − μ_melt is linear in T near the melting point (Δμ ≈ ΔH (T − Tm) / Tm). The
+    line a + b (T − T̄) is fitted with weights 1/σ² (:func:`numpy.polyfit`); Tm = T̄ − a/b, and its
+    error propagates those of a and b, which are uncorrelated about the weighted mean T̄:
+    σ_Tm² = (σ_a² + (Tm − T̄)² σ_b²) / b².
+
+    Parameters
+    ----------
+    temperatures : ndarray[M]
+        K, at least two different ones.
+    delta_mu, errors : ndarray[M]
+        Δμ and its standard error per temperature, kJ/mol (errors positive).
+
+    Raises
+    ------
+    InputError
+        Fewer than two temperatures, errors that are not positive, or a line that does not rise
+        with T (no melting point in reach of these runs).
+    """
+    t, mu, sigma = (np.asarray(a, dtype=float) for a in (temperatures, delta_mu, errors))
+    if np.unique(t).size < 2:
+        raise InputError(f"a melting point needs runs at two temperatures or more, got {t.tolist()}")
+    if not np.all(sigma > 0):
+        raise InputError(f"the standard errors of delta mu must be positive, got {sigma.tolist()}")
+    weights = 1.0 / sigma**2
+    t_mean = float(np.sum(weights * t) / np.sum(weights))
+    (slope, intercept), cov = np.polyfit(t - t_mean, mu, 1, w=1.0 / sigma, cov="unscaled")
+    dof = t.size - 2
+    chi2 = float(np.sum(weights * (mu - intercept - slope * (t - t_mean)) ** 2))
+    chi2_per_dof = chi2 / dof if dof > 0 else None
+    scale = 1.0 if chi2_per_dof is None else max(1.0, chi2_per_dof)
+    slope_error, intercept_error = np.sqrt(np.diag(cov) * scale)
+    if not slope > 0:
+        raise InputError(f"delta mu does not rise with the temperature (slope {slope:.3g} kJ/mol/K over "
+                         f"{t.min():g}-{t.max():g} K): no melting point in reach of these runs")
+    tm = t_mean - intercept / slope
+    tm_error = float(np.sqrt(intercept_error**2 + (tm - t_mean) ** 2 * slope_error**2) / slope)
+    return MeltingPoint(float(tm), tm_error, float(slope), float(slope_error), float(intercept),
+                        float(intercept_error), t_mean, chi2_per_dof)

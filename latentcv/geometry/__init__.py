@@ -24,7 +24,7 @@ from latentcv.geometry.neighbours import (
     neighbour_pairs_dense,
 )
 from latentcv.geometry.rows import gather_rows, sum_rows
-from latentcv.geometry.switching import switch_cosine, switch_polynomial
+from latentcv.geometry.switching import switch_cosine, switch_cubic, switch_polynomial
 from latentcv.geometry.verlet import VerletPairs
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "safe_norm",
     "sum_rows",
     "switch_cosine",
+    "switch_cubic",
     "switch_polynomial",
 ]

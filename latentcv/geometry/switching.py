@@ -1,6 +1,6 @@
 """Smooth switching functions for cutoffs: 1 below r_on, 0 at and beyond r_cut, zero slope at both.
 
-Both return exactly 0 with an exactly zero gradient at and beyond ``r_cut``, so that a pair that
+Each returns exactly 0 with an exactly zero gradient at and beyond ``r_cut``, so that a pair that
 crosses the cutoff changes neither a CV nor its force discontinuously.
 """
 
@@ -49,4 +49,16 @@ def switch_cosine(r: torch.Tensor, r_on: float, r_cut: float) -> torch.Tensor:
     """
     t = _reduced_distance(r, r_on, r_cut)
     s = 0.5 * (1.0 + torch.cos(math.pi * t))
+    return torch.where(r >= r_cut, torch.zeros_like(s), s)
+
+
+def switch_cubic(r: torch.Tensor, r_on: float, r_cut: float) -> torch.Tensor:
+    """Cubic switch ``(t - 1)^2 (1 + 2 t) = 1 - 3 t^2 + 2 t^3`` with ``t = (r - r_on) / (r_cut - r_on)``.
+
+    PLUMED's ``CUBIC D_0=r_on D_MAX=r_cut`` switching function, so that a CV built on it can be
+    checked against PLUMED's own actions; continuous with a continuous first derivative (C1) at
+    ``r_on`` and ``r_cut``. Parameters and return as for :func:`switch_polynomial`.
+    """
+    t = _reduced_distance(r, r_on, r_cut)
+    s = 1.0 + t * t * (2.0 * t - 3.0)
     return torch.where(r >= r_cut, torch.zeros_like(s), s)

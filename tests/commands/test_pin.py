@@ -94,6 +94,18 @@ def test_resume_continues_exactly(ice_run, tmp_path) -> None:
     assert a["delta_mu_kJ_mol"] == b["delta_mu_kJ_mol"] and a["ps"] == b["ps"]
 
 
+def test_default_target_is_the_start(ice_run, tmp_path) -> None:
+    """Without a target the spring is centred on Q of the starting State: no pull at t = 0, and the
+    centre is saved in config.json and pin.json (a resumed run keeps it)."""
+    files = run_pin(_config(ice_run, tmp_path / "pin", 8, target=None), progress=False)
+    _, q = _q(files.colvar)
+    saved = json.loads(files.config.read_text())["target"]
+    assert saved == json.loads(files.result.read_text())["target"] == pytest.approx(q[0], rel=1e-6)
+    with open(files.colvar, newline="") as handle:
+        assert float(next(csv.DictReader(handle))["bias_kJ_mol"]) == pytest.approx(0.0, abs=1e-6)
+    again = run_pin(_config(ice_run, tmp_path / "pin", 12, target=None), resume=True, progress=False)
+    assert json.loads(again.result.read_text())["target"] == saved
+
 @pytest.mark.parametrize("changes, message", [
     ({"kappa": -1.0}, "kappa must be positive"),
     ({"equilibrate_ps": 1.0}, "must be shorter than the run"),

@@ -71,6 +71,11 @@ class HarmonicPin:
         """Force group of the bias."""
         return self._force.getForceGroup()
 
+    def set_target(self, simulation: app.Simulation, target: float) -> None:
+        """Move the spring's centre A to ``target`` (CV units) in the simulation's context."""
+        self.target = float(target)
+        simulation.context.setParameter("pin_target", self.target)
+
     def getCollectiveVariables(self, simulation: app.Simulation) -> tuple[float, ...]:  # noqa: N802 (OpenMM's name)
         """(Q,) in the simulation's current state, CV units."""
         return tuple(self._force.getCollectiveVariableValues(simulation.context))

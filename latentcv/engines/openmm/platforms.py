@@ -15,13 +15,16 @@ def platform_names() -> list[str]:
     return [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
 
 
-def pick_platform(name: str = "auto") -> tuple[openmm.Platform, dict[str, str]]:
+def pick_platform(name: str = "auto", threads: int = 0) -> tuple[openmm.Platform, dict[str, str]]:
     """The platform to run on and its properties (mixed precision on GPUs).
 
     Parameters
     ----------
     name : str
         A platform name, or ``auto`` for the first of CUDA, OpenCL, CPU, Reference present here.
+    threads : int
+        Force threads of the CPU platform (its ``Threads`` property); 0 keeps OpenMM's default, one
+        per core. Other platforms ignore it.
 
     Raises
     ------
@@ -34,4 +37,6 @@ def pick_platform(name: str = "auto") -> tuple[openmm.Platform, dict[str, str]]:
     if name not in names:
         raise EngineError(f"OpenMM platform {name!r} is not available here (available: {', '.join(names)})")
     properties = {"Precision": "mixed"} if name in ("CUDA", "OpenCL", "HIP") else {}
+    if name == "CPU" and threads > 0:
+        properties["Threads"] = str(threads)
     return openmm.Platform.getPlatformByName(name), properties

@@ -81,13 +81,15 @@ def make_simulation(
     seed: int,
     platform: str = "auto",
     integrator: openmm.Integrator | None = None,
+    threads: int = 0,
 ) -> app.Simulation:
     """A Simulation on the chosen platform with ``integrator``, by default
     :func:`langevin_integrator` (2 fs, friction 1/ps, seeded with ``seed``); an integrator with a
-    ``bind`` method is given the Simulation's Context."""
+    ``bind`` method is given the Simulation's Context. ``threads`` > 0 sets the CPU platform's
+    force threads (:func:`latentcv.engines.openmm.platforms.pick_platform`)."""
     if integrator is None:
         integrator = langevin_integrator(temperature_k, seed)
-    chosen, properties = pick_platform(platform)
+    chosen, properties = pick_platform(platform, threads)
     simulation = app.Simulation(topology, system, integrator, chosen, properties)
     bind = getattr(integrator, "bind", None)  # integrators that need their Context (ImpulseMTSIntegrator)
     if bind is not None:

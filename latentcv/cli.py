@@ -425,7 +425,8 @@ def _metad(args: argparse.Namespace) -> int:
 
     config = MetadConfig(
         system_xml=args.system_xml, pdb=args.pdb, cv=args.cv, out=args.out, temperature=args.temperature,
-        ns=args.ns, components=args.components, bias_factor=args.bias_factor, height=args.height,
+        ns=args.ns, components=args.components, method=args.method, barrier=args.barrier,
+        bias_factor=args.bias_factor, height=args.height,
         sigma=None if args.sigma == "auto" else _numbers(args.sigma, float, "--sigma"), pace=args.pace,
         state=args.state, platform=args.platform, mts=args.mts, barostat_interval=args.barostat_interval,
         walkers_dir=args.walkers_dir,
@@ -443,9 +444,10 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
     d = defaults()  # MetadConfig's, whose hills are latentcv.engines.metadynamics's
     p = sub.add_parser(
         "metad",
-        help="well-tempered metadynamics on an exported latent CV in OpenMM",
-        description="Well-tempered metadynamics (openmm.app.Metadynamics) with one openmm-torch TorchForce "
-        "per biased CV component. Step counts are 2 fs steps. Writes OUT/colvar.csv, log.csv, trajectory.dcd, "
+        help="well-tempered metadynamics, OPES or OPES-explore on an exported CV in OpenMM",
+        description="Well-tempered metadynamics (openmm.app.Metadynamics), or OPES and OPES-explore "
+        "(openmm_opes.OPES, --method), with one openmm-torch TorchForce per biased CV component. Step counts "
+        "are 2 fs steps. Writes OUT/colvar.csv, log.csv, trajectory.dcd, "
         "bias.npy, fes.npy, grid.npz, fes.png, cv_time.png, config.json, state.xml and checkpoint.pt. "
         "On GPUs install latentcv with `pip install -e '.[cuda]'`.",
     )
@@ -459,10 +461,14 @@ def _add_metad(sub: argparse._SubParsersAction) -> None:
         help=f"CV components to bias, 1 to 3 (default {','.join(map(str, d['components']))})",
     )
     p.add_argument("--temperature", type=float, required=True, metavar="K", help="temperature (K)")
+    p.add_argument("--method", choices=("metad", "opes", "opes-explore"), default=d["method"],
+                   help=f"sampler: hills (metad) or the kernels of OPES / OPES-explore (default {d['method']})")
+    p.add_argument("--barrier", type=float, metavar="KJ_MOL",
+                   help="OPES: the free-energy barrier to cross (kJ/mol; required by opes and opes-explore)")
     p.add_argument("--bias-factor", type=float, default=d["bias_factor"], metavar="G",
-                   help=f"well-tempered bias factor (default {d['bias_factor']:g})")
+                   help=f"well-tempered bias factor, also OPES's (default {d['bias_factor']:g})")
     p.add_argument("--height", type=float, default=d["height"], metavar="KJ_MOL",
-                   help=f"initial hill height (kJ/mol, default {d['height']:g})")
+                   help=f"initial hill height (kJ/mol, default {d['height']:g}; metad only)")
     p.add_argument(
         "--sigma", default="auto", metavar="auto|S[,S...]",
         help="hill widths per component in CV units (default auto: the CV metadata's suggestion)",

@@ -1,9 +1,11 @@
-"""``latentcv metad``: well-tempered metadynamics on an exported latent CV in OpenMM.
+"""``latentcv metad``: well-tempered metadynamics, OPES or OPES-explore on an exported CV in OpenMM.
 
 Each biased CV component is one openmm-torch TorchForce wrapped in an ``openmm.app.BiasVariable``
 (range, width and grid from the CV's metadata, :func:`latentcv.engines.openmm.cv_force.bias_variable`);
 ``openmm.app.Metadynamics`` (through :class:`latentcv.engines.openmm.bias.ResumableMetadynamics`) deposits
-the hills. The run folder (:class:`latentcv.engines.openmm.metad_outputs.MetadFiles`) gets colvar.csv, log.csv,
+the hills, or with ``method="opes"``/``"opes-explore"`` ``openmm_opes.OPES`` (through
+:class:`latentcv.engines.openmm.opes.ResumableOPES`) the kernels. The run folder
+(:class:`latentcv.engines.openmm.metad_outputs.MetadFiles`) gets colvar.csv, log.csv,
 trajectory.dcd, bias.npy, fes.npy, grid.npz, fes.png, cv_time.png, config.json, state.xml and
 checkpoint.pt.
 
@@ -32,6 +34,7 @@ from latentcv.engines.openmm.cv_force import bias_variable
 from latentcv.engines.openmm.metad_outputs import MetadFiles, write_bias_files
 from latentcv.engines.openmm.metad_plots import plot_cv_time, plot_free_energy
 from latentcv.engines.openmm.mts import make_integrator
+from latentcv.engines.openmm.opes import ResumableOPES
 from latentcv.engines.openmm.run_files import RunRecorder
 from latentcv.engines.openmm.simulation import make_simulation, set_barostat_interval
 from latentcv.errors import InputError
@@ -41,8 +44,8 @@ log = logging.getLogger(__name__)
 
 
 def _biased_system(config: MetadConfig, unbiased: openmm.System,
-                   cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics]:
-    """A copy of the System with the metadynamics bias on the chosen components."""
+                   cv: ExportedCV) -> tuple[openmm.System, ResumableMetadynamics | ResumableOPES]:
+    """A copy of the System with the bias of ``config.method`` on the chosen components."""
     system = openmm.XmlSerializer.clone(unbiased)
     if config.barostat_interval is not None and not set_barostat_interval(system, config.barostat_interval):
         raise InputError(f"--barostat-interval: {config.system_xml} has no barostat (constant volume)")
@@ -52,14 +55,15 @@ def _biased_system(config: MetadConfig, unbiased: openmm.System,
     if config.walkers_dir is not None:
         walkers_dir = Path(config.walkers_dir)
         walkers_dir.mkdir(parents=True, exist_ok=True)
-    metad = ResumableMetadynamics(
-        system, variables, config.temperature, config.bias_factor, config.height, config.pace,
-        walkers_dir, config.walker_id,
-    )
-    return system, metad
+    if config.method == "metad":
+        return system, ResumableMetadynamics(system, variables, config.temperature, config.bias_factor, config.height,
+                                             config.pace, walkers_dir, config.walker_id)
+    return system, ResumableOPES(system, variables, config.temperature, config.barrier, config.pace,
+                                 config.bias_factor, config.method == "opes-explore", walkers_dir, config.walker_id)
 
 
-def _save(files: MetadFiles, simulation: app.Simulation, metad: ResumableMetadynamics, names: list[str]) -> None:
+def _save(files: MetadFiles, simulation: app.Simulation, metad: ResumableMetadynamics | ResumableOPES,
+          names: list[str]) -> None:
     """Checkpoint (context and bias in one atomic file), state.xml and the bias files."""
     save(files, simulation, {"bias": metad.bias_state()})
     write_bias_files(files, metad, names)
@@ -106,8 +110,8 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
     elif metad.own_bias_files():
         raise InputError(f"walker {config.walker_id} already has a bias in {config.walkers_dir}: "
                          "resume its run (--resume) or choose another --walker-id")
-    if config.walkers_dir is not None:
-        metad.join_walkers()
+    if config.walkers_dir is not None and isinstance(metad, ResumableMetadynamics):
+        metad.join_walkers()  # OPES shares its kernels at its first deposition
     integrator = make_integrator(system, config.temperature, config.seed, config.mts, metad.bias_group)
     simulation = make_simulation(structure.topology, system, config.temperature, config.seed, config.platform,
                                  integrator)
@@ -126,7 +130,8 @@ def run_metad(config: MetadConfig, resume: bool = False, progress: bool = True) 
         _save(files, simulation, metad, names)
     speed = run_reports(simulation, recorder, lambda steps: metad.step(simulation, steps),
                         lambda: _save(files, simulation, metad, names), report_steps, config.n_reports,
-                        config.checkpoint_interval // report_steps, done, f"metad {config.temperature:g} K", progress)
+                        config.checkpoint_interval // report_steps, done, f"{config.method} {config.temperature:g} K",
+                        progress)
     if config.n_reports > done:
         log.info("%.4g ns/day on %s", speed, simulation.context.getPlatform().getName())
     write_bias_files(files, metad, names)

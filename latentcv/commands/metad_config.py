@@ -22,11 +22,14 @@ from latentcv.readers import read_json_object, reading
 Settings = TypeVar("Settings")
 #: Settings that may change when a run is resumed.
 RESUME_MAY_CHANGE = ("ns", "platform", "state", "out")
+#: Samplers of ``--method``: well-tempered metadynamics (openmm.app.Metadynamics), OPES and
+#: OPES-explore (openmm_opes.OPES).
+METHODS = ("metad", "opes", "opes-explore")
 
 
 @dataclass(frozen=True)
 class MetadConfig:
-    """One well-tempered metadynamics run on an exported latent CV.
+    """One enhanced-sampling run on an exported CV: well-tempered metadynamics, OPES or OPES-explore.
 
     The defaults are the command line's (:func:`defaults`); the hills' are those of
     :mod:`latentcv.engines.metadynamics`, which plumed.dat's METAD line uses too.
@@ -46,14 +49,20 @@ class MetadConfig:
         Total length, ns (a resumed run goes on until it reaches it), in whole report intervals.
     components : tuple of int
         CV components to bias (1 to 3).
+    method : str
+        ``metad`` (hills), ``opes`` or ``opes-explore`` (kernels of a probability estimate,
+        :mod:`latentcv.engines.openmm.opes`).
+    barrier : float, optional
+        OPES's ΔE, kJ/mol: the free-energy barrier to cross (required by the OPES methods only).
     bias_factor : float
-        Well-tempered γ = (T + ΔT)/T, > 1.
+        Well-tempered γ = (T + ΔT)/T, > 1 (OPES's too).
     height : float
-        Initial Gaussian height, kJ/mol.
+        Initial Gaussian height, kJ/mol (metadynamics only).
     sigma : tuple of float, optional
-        Gaussian widths per component (CV units); default the CV metadata's suggestions.
+        Gaussian widths per component (CV units; OPES's initial kernel widths σ₀); default the CV
+        metadata's suggestions.
     pace : int
-        2 fs steps between hills.
+        2 fs steps between hills (OPES: kernels).
     state : str, optional
         OpenMM State XML to start from (positions, velocities, box), e.g. ``simulate``'s state.xml.
     platform : str
@@ -83,6 +92,8 @@ class MetadConfig:
     temperature: float
     ns: float
     components: tuple[int, ...] = (0,)
+    method: str = "metad"
+    barrier: float | None = None
     bias_factor: float = BIAS_FACTOR
     height: float = HEIGHT_KJ_MOL
     sigma: tuple[float, ...] | None = None
@@ -107,6 +118,12 @@ class MetadConfig:
         for name in ("temperature", "ns", "height"):
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.method not in METHODS:
+            raise InputError(f"--method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method == "metad" and self.barrier is not None:
+            raise InputError("--barrier is OPES's: give it with --method opes or opes-explore")
+        if self.method != "metad" and not (self.barrier is not None and self.barrier > 0):
+            raise InputError(f"--method {self.method} needs --barrier, a positive free-energy barrier in kJ/mol")
         if not self.bias_factor > 1:
             raise InputError(f"the bias factor must be greater than 1, got {self.bias_factor}")
         if not 1 <= len(self.components) <= 3 or len(set(self.components)) != len(self.components):

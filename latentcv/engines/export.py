@@ -7,6 +7,8 @@
     TorchScript for PLUMED's PYTORCH_MODEL: ``forward(x[1, 3 n + 9]) -> [1, n_cv]``, float32.
 ``CV_DIR/plumed.dat``
     A working PLUMED input (POSITION per atom, CELL, PYTORCH_MODEL, PRINT, well-tempered METAD).
+``CV_DIR/plumed_opes.dat``
+    The same with OPES_METAD instead of METAD (PLUMED's opes module; its BARRIER is to be edited).
 ``CV_DIR/metadata.json``
     Atom indices, particle count, units, cutoffs, CV names and meanings, centres, training summary,
     versions, a hash of the weights, the SHA-256 of every TorchScript file (``file_sha256``, checked
@@ -31,7 +33,7 @@ from latentcv.atomic import atomic_file, write_text_atomic
 from latentcv.cv.latent_cv import LatentCV
 from latentcv.cv.stats import ComponentStats
 from latentcv.cv.untrained import Frame, untrained_cv
-from latentcv.engines.exported import METADATA, PLUMED_INPUT, PLUMED_MODEL, openmm_file
+from latentcv.engines.exported import METADATA, PLUMED_INPUT, PLUMED_MODEL, PLUMED_OPES_INPUT, openmm_file
 from latentcv.engines.openmm.adapter import OpenMMCV
 from latentcv.engines.plumed.adapter import PlumedCV
 from latentcv.engines.plumed.input import plumed_input
@@ -157,6 +159,8 @@ def write_cv_folder(
     plumed = PlumedCV(plumed_cv, n_outputs=n_cv, dtype=torch.float32)
     _atomic_save_script(torch.jit.script(plumed), out / PLUMED_MODEL)
     write_text_atomic(out / PLUMED_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed_bonds))
+    write_text_atomic(out / PLUMED_OPES_INPUT, plumed_input(atoms, stats, temperature, fixed_bonds=fixed_bonds,
+                                                            opes=True))
     common = {
         "format": "latentcv-cv/1",
         "units": {"length": "nm", "energy": "kJ/mol", "time": "ps", "temperature": "K"},
@@ -178,6 +182,7 @@ def write_cv_folder(
         "pair_skin_nm": pair_skin,
         "plumed_model": PLUMED_MODEL,
         "plumed_input": PLUMED_INPUT,
+        "plumed_opes_input": PLUMED_OPES_INPUT,
         "weights_sha256": weights_hash(cv),
         "file_sha256": {name: file_digest(out / name)
                         for name in [openmm_file(k) for k in range(n_cv)] + [PLUMED_MODEL]},

@@ -21,6 +21,8 @@ from latentcv.readers import check_digest, file_digest, read_json_object, readin
 METADATA = "metadata.json"
 PLUMED_MODEL = "plumed_cv.ptc"
 PLUMED_INPUT = "plumed.dat"
+#: The same with OPES_METAD instead of METAD.
+PLUMED_OPES_INPUT = "plumed_opes.dat"
 
 
 def openmm_file(component: int) -> str:

@@ -22,6 +22,9 @@ BIAS_FACTOR = 10.0
 HEIGHT_KJ_MOL = 1.0
 #: 2 fs steps between hills.
 PACE_STEPS = 500
+#: kJ/mol: the BARRIER of the OPES_METAD line of an exported CV's plumed_opes.dat, a value to edit
+#: (a few tens of kT: small crystal-melt systems near the melting point).
+OPES_BARRIER_KJ_MOL = 50.0
 #: K: the temperature of plumed.dat's METAD line when an export is given none.
 TEMPERATURE_K = 300.0
 #: Margin of the bias grid on each side of a component's training range, as a fraction of its span.

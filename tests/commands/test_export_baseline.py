@@ -50,7 +50,7 @@ def _reference(meta: dict, positions: np.ndarray, box: np.ndarray, component: in
 def test_folder_and_threshold(baseline) -> None:
     folder, meta, frames = baseline
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "openmm_cv0.pt", "openmm_cv1.pt",
-                                                       "plumed.dat", "plumed_cv.ptc"]
+                                                       "plumed.dat", "plumed_cv.ptc", "plumed_opes.dat"]
     assert [c["name"] for c in meta["components"]] == ["solid_like", "q6"]
     assert meta["atoms"] == site_atoms(frames.topology) == frames.topology.select("name O").tolist()
     assert meta["n_particles"] == frames.n_atoms and meta["molecules"] == 288

@@ -94,7 +94,8 @@ def _reference(cv: LatentCV, system, positions: np.ndarray, component: int) -> t
 def test_folder_layout_and_metadata(exported) -> None:
     _, _, positions, atoms, folder = exported
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["metadata.json", "openmm_cv0.pt", "openmm_cv1.pt", "plumed.dat", "plumed_cv.ptc"]
+    assert names == ["metadata.json", "openmm_cv0.pt", "openmm_cv1.pt", "plumed.dat", "plumed_cv.ptc",
+                     "plumed_opes.dat"]
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["atoms"] == atoms and meta["n_particles"] == len(positions)
     assert [c["name"] for c in meta["components"]] == ["progress", "off_axis"]
@@ -214,17 +215,22 @@ def test_plumed_driver_equals_pytorch(plumed, exported_any, tmp_path) -> None:
         np.testing.assert_allclose(forces[f, N_EXTRA:], -g.numpy(), atol=1e-4 * g.abs().max().item())
 
 
-def test_the_generated_input_runs_metadynamics_in_plumed(plumed, exported, tmp_path) -> None:
-    """plumed.dat as written (METAD included) runs in `plumed driver` and deposits hills."""
+@pytest.mark.parametrize("name, bias, deposits", [("plumed.dat", "metad", "HILLS"),
+                                                   ("plumed_opes.dat", "opes", "KERNELS")])
+def test_the_generated_inputs_run_in_plumed(plumed, exported, tmp_path, name: str, bias: str, deposits: str) -> None:
+    """plumed.dat (METAD) and plumed_opes.dat (OPES_METAD, PLUMED's opes module) as written run in
+    `plumed driver` and deposit hills or kernels."""
     system, _, positions, _, folder = exported
     frames = np.stack([positions + 0.002 * k for k in range(3)])
     write_dcd(tmp_path / "traj.dcd", frames, np.repeat(system.box.numpy()[None], 3, axis=0))
-    dat = (folder / "plumed.dat").read_text()
+    dat = (folder / name).read_text()
     dat = (dat.replace("FILE=plumed_cv.ptc", f"FILE={folder / 'plumed_cv.ptc'}").replace("PACE=500", "PACE=1")
            .replace("STRIDE=100", "STRIDE=1"))
     (tmp_path / "plumed.dat").write_text(dat)
     run_driver(plumed, "plumed.dat", "traj.dcd", tmp_path)
-    hills = np.atleast_2d(np.loadtxt(tmp_path / "HILLS", comments="#"))
-    assert hills.shape[0] >= 2, "PACE=1 over 3 frames should deposit hills"
-    bias = read_colvar(tmp_path / "COLVAR")["metad.bias"]
-    assert bias[0] == 0.0 and bias[-1] > 0.0, "the bias should grow once hills are deposited"
+    rows = np.atleast_2d(np.loadtxt(tmp_path / deposits, comments="#"))
+    assert rows.shape[0] >= 2, f"PACE=1 over 3 frames should deposit {deposits.lower()}"
+    values = read_colvar(tmp_path / "COLVAR")[f"{bias}.bias"]
+    assert np.isfinite(values).all() and values[-1] != values[0], "the bias should change once deposits begin"
+    if bias == "metad":
+        assert values[0] == 0.0 and values[-1] > 0.0, "hills only raise the bias"

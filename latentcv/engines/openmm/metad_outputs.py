@@ -17,6 +17,7 @@ import numpy as np
 
 from latentcv.atomic import atomic_file
 from latentcv.engines.openmm.bias import ResumableMetadynamics
+from latentcv.engines.openmm.opes import ResumableOPES
 from latentcv.engines.openmm.run_files import RunFiles
 
 
@@ -37,7 +38,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         np.save(temporary, array)
 
 
-def write_bias_files(files: MetadFiles, metad: ResumableMetadynamics, names: list[str]) -> None:
+def write_bias_files(files: MetadFiles, metad: ResumableMetadynamics | ResumableOPES, names: list[str]) -> None:
     """Write bias.npy, fes.npy and grid.npz (atomically)."""
     _save_npy(files.bias, metad.bias_grid())
     _save_npy(files.fes, metad.free_energy_grid())

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from latentcv.cv.heads import ENERGY_COMPONENT
 from latentcv.cv.stats import ComponentStats
 from latentcv.engines.exported import PLUMED_MODEL
-from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, PACE_STEPS, grid_range
+from latentcv.engines.metadynamics import BIAS_FACTOR, HEIGHT_KJ_MOL, OPES_BARRIER_KJ_MOL, PACE_STEPS, grid_range
 
 CELL_COMPONENTS = ("ax", "ay", "az", "bx", "by", "bz", "cx", "cy", "cz")
 
@@ -63,9 +63,11 @@ def plumed_input(
     metad: bool = True,
     stride: int = 100,
     fixed_bonds: bool = False,
+    opes: bool = False,
 ) -> str:
-    """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD on the first CV
-    component; components that are bias energies (``bias_net``) are applied with BIASVALUE.
+    """A commented plumed.dat: the model on its atoms, PRINT, and well-tempered METAD (or, with
+    ``opes``, OPES_METAD) on the first CV component; components that are bias energies
+    (``bias_net``) are applied with BIASVALUE.
 
     Parameters
     ----------
@@ -87,6 +89,9 @@ def plumed_input(
         PRINT stride, steps (frames for ``plumed driver``).
     fixed_bonds : bool
         The model was exported with fixed bonds: say that the MD must constrain them.
+    opes : bool
+        OPES_METAD (PLUMED's opes module) instead of METAD: kernels every PACE steps with the
+        component's suggested width as the initial SIGMA and a BARRIER to edit.
     """
     args = ",".join(f"{label}.node-{k}" for k in range(len(stats)))
     meanings = [f"#   {label}.node-{k}: {s.name} - {s.meaning}" for k, s in enumerate(stats)]
@@ -112,7 +117,20 @@ def plumed_input(
         ]
         printed += ",static.bias"
     cvs = [k for k in range(len(stats)) if k not in energies]
-    if metad and cvs:
+    if metad and cvs and opes:
+        k = cvs[0]
+        first = stats[k]
+        lines += [
+            f"# OPES (Invernizzi & Parrinello 2020) on {label}.node-{k} ({first.name}), as",
+            "# `latentcv metad --method opes` does. Set BARRIER (kJ/mol) to the free-energy barrier the run",
+            "# should cross; SIGMA is the initial kernel width (half the component's fluctuation inside a basin",
+            "# of the training frames).",
+            f"opes: OPES_METAD ARG={label}.node-{k} SIGMA={first.suggested_sigma():.6g} PACE={PACE_STEPS} "
+            f"BARRIER={OPES_BARRIER_KJ_MOL:g} BIASFACTOR={BIAS_FACTOR:g} TEMP={temperature:g} FILE=KERNELS",
+            "",
+        ]
+        printed += ",opes.bias"
+    elif metad and cvs:
         k = cvs[0]
         first = stats[k]
         low, high = grid_range(first)
